@@ -1,0 +1,15 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { useChatBodyParser } from '@lanarky/openai';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+
+async function bootstrap() {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule);
+  useChatBodyParser(app);
+  app.enableShutdownHooks();
+  await app.listen(Number(process.env.PORT ?? 3000));
+  new Logger('Demo').log(`Chat endpoint: POST ${await app.getUrl()}/chat`);
+}
+
+void bootstrap();

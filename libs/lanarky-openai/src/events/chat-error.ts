@@ -1,0 +1,74 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import {
+  INTERNAL_SERVER_ERROR,
+  UPSTREAM_AUTH_FAILED,
+  UPSTREAM_CONNECTION_LOST,
+  UPSTREAM_ERROR,
+  UPSTREAM_RATE_LIMITED,
+  UPSTREAM_REJECTED,
+  UPSTREAM_TIMEOUT,
+} from '../lanarky-openai.messages';
+
+/** The `data` of an `error` event: Lanarky's field names, with a real status code. */
+export interface ChatErrorPayload {
+  status_code: number;
+  detail: string;
+}
+
+/** Upstream statuses whose message is the client's to read (its request was at fault). */
+const CLIENT_FAULTS = new Set([400, 404, 422]);
+
+/**
+ * Maps any error met while serving a chat request to what the client is told, per the
+ * protocol's table. The one place where statuses are decided: never echoes keys or stacks.
+ *
+ * @example
+ * toChatError(new RateLimitError(...)) // { status_code: 429, detail: 'Rate limited by upstream' }
+ */
+export function toChatError(error: unknown): ChatErrorPayload {
+  // Timeout extends connection error in the SDK, so it is checked first.
+  if (error instanceof APIConnectionTimeoutError) {
+    return payload(HttpStatus.GATEWAY_TIMEOUT, UPSTREAM_TIMEOUT);
+  }
+  if (error instanceof APIConnectionError) {
+    return payload(HttpStatus.BAD_GATEWAY, UPSTREAM_CONNECTION_LOST);
+  }
+  if (error instanceof APIError) {
+    return fromUpstreamStatus(error);
+  }
+  // Raised on purpose for the client by a pipe or a factory (say, a bad query parameter).
+  if (error instanceof HttpException && error.getStatus() < 500) {
+    return payload(error.getStatus(), httpExceptionDetail(error));
+  }
+  return payload(HttpStatus.INTERNAL_SERVER_ERROR, INTERNAL_SERVER_ERROR);
+}
+
+function fromUpstreamStatus(error: APIError): ChatErrorPayload {
+  const status = error.status;
+  if (status !== undefined && CLIENT_FAULTS.has(status)) {
+    const message = (error.error as { message?: unknown } | undefined)?.message;
+    return payload(status, typeof message === 'string' && message ? message : UPSTREAM_REJECTED);
+  }
+  if (status === 401 || status === 403) {
+    return payload(HttpStatus.BAD_GATEWAY, UPSTREAM_AUTH_FAILED);
+  }
+  if (status === 429) {
+    return payload(HttpStatus.TOO_MANY_REQUESTS, UPSTREAM_RATE_LIMITED);
+  }
+  // 5xx, other statuses, and errors the upstream reported inside its stream.
+  return payload(HttpStatus.BAD_GATEWAY, UPSTREAM_ERROR);
+}
+
+function httpExceptionDetail(error: HttpException): string {
+  const response = error.getResponse();
+  const message = typeof response === 'object' ? (response as { message?: unknown }).message : response;
+  if (Array.isArray(message)) {
+    return message.join('; ');
+  }
+  return typeof message === 'string' ? message : error.message;
+}
+
+function payload(status_code: number, detail: string): ChatErrorPayload {
+  return { status_code, detail };
+}

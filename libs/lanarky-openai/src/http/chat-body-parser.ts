@@ -1,0 +1,28 @@
+import { PayloadTooLargeException, type INestApplication } from '@nestjs/common';
+import { json, type NextFunction, type Request, type Response } from 'express';
+import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
+import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
+import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
+import { BODY_TOO_LARGE } from '../lanarky-openai.messages';
+
+/**
+ * Installs a JSON body parser sized by the module's `bodyLimit` (Express's own stops at
+ * 100 KiB), whose oversized bodies get Nest's plain 413 answer rather than a logged stack
+ * trace. Call it in `main.ts`, before `listen()`.
+ *
+ * @example
+ * const app = await NestFactory.create<NestExpressApplication>(AppModule);
+ * useChatBodyParser(app);
+ */
+export function useChatBodyParser(app: INestApplication): void {
+  const { bodyLimit = DEFAULT_BODY_LIMIT } = app.get<LanarkyOpenAIModuleOptions>(LANARKY_OPENAI_OPTIONS, {
+    strict: false,
+  });
+  const parse = json({ limit: bodyLimit });
+  // Named as Nest's own parser, so that Nest does not add its 100 KiB one behind it.
+  app.use(function jsonParser(request: Request, response: Response, next: NextFunction) {
+    parse(request, response, (error?: { type?: string }) =>
+      next(error?.type === 'entity.too.large' ? new PayloadTooLargeException(BODY_TOO_LARGE(bodyLimit)) : error),
+    );
+  });
+}

@@ -1,0 +1,21 @@
+export * from './decorators/chat-resource.decorator';
+export * from './decorators/inject-openai.decorator';
+export { CHAT_ROLES, ChatRequestDto, type ChatRequest } from './dto/chat-request.dto';
+export { toChatError, type ChatErrorPayload } from './events/chat-error';
+export * from './events/chat-event';
+export { toChatEvents, toSseEvents, type ChatEventOptions, type SseEventOptions } from './events/chat-event.operators';
+export { ChatResourceInterceptor } from './interceptors/chat-resource.interceptor';
+export type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
+export { OPENAI_CLIENT } from './lanarky-openai.constants';
+export { LanarkyOpenAIModule } from './lanarky-openai.module';
+export { LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
+export * from './resources/chat-completion.resource';
+export {
+  OpenAIResource,
+  isOpenAIResource,
+  type ChatMessage,
+  type OpenAIResourceOptions,
+  type ResourceCallOptions,
+} from './resources/openai.resource';
+export { ChatRequestValidator } from './validation/chat-request.validator';
+export { useChatBodyParser } from './http/chat-body-parser';

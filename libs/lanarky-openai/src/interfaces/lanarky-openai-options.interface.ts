@@ -1,0 +1,38 @@
+import type OpenAI from 'openai';
+
+/**
+ * Options of {@link LanarkyOpenAIModule}: how to reach the OpenAI-compatible server, and the
+ * limits every chat endpoint enforces before it calls that server.
+ *
+ * `apiKey` and `baseURL` fall back to the `openai` SDK's own `OPENAI_API_KEY` and
+ * `OPENAI_BASE_URL` environment variables.
+ */
+export interface LanarkyOpenAIModuleOptions {
+  /** API key of the upstream server. Never logged, never sent to clients. */
+  apiKey?: string;
+  /** Base URL of any OpenAI-compatible server (OpenAI, Azure, Ollama, vLLM, llama.cpp). */
+  baseURL?: string;
+  /** OpenAI organization id. */
+  organization?: string;
+  /** OpenAI project id. */
+  project?: string;
+  /** Model used by resources that name none (default `gpt-4o-mini`). */
+  defaultModel?: string;
+  /** Upstream request timeout in milliseconds (the SDK's default: 10 minutes). */
+  timeout?: number;
+  /** Upstream retries on connection errors, 429 and 5xx (the SDK's default: 2). */
+  maxRetries?: number;
+  /** A ready client; when given, the connection options above are ignored. */
+  client?: OpenAI;
+  /** Most messages one request may carry (default 100). */
+  maxMessages?: number;
+  /** Longest message content, in characters (default 100,000). */
+  maxContentLength?: number;
+  /**
+   * Largest request body, in bytes (default 1 MiB). Raise the application's JSON body parser
+   * to at least this much (`app.useBodyParser('json', { limit: ... })`): Express's default is 100 KiB.
+   */
+  bodyLimit?: number;
+  /** Milliseconds without a chunk after which an SSE comment keeps proxies from closing the stream (default 15,000; 0 turns it off). */
+  keepAliveInterval?: number;
+}

@@ -1,0 +1,35 @@
+/** Every text the library shows a client or writes to a log, so tests assert the same words. */
+
+export const UPSTREAM_AUTH_FAILED = 'Upstream authentication failed';
+export const UPSTREAM_RATE_LIMITED = 'Rate limited by upstream';
+export const UPSTREAM_ERROR = 'Upstream error';
+export const UPSTREAM_CONNECTION_LOST = 'Upstream connection lost';
+export const UPSTREAM_TIMEOUT = 'Upstream timeout';
+export const UPSTREAM_REJECTED = 'Upstream rejected the request';
+export const INTERNAL_SERVER_ERROR = 'Internal Server Error';
+
+export const BODY_NOT_AN_OBJECT = 'request body must be a JSON object';
+export const MESSAGE_NOT_AN_OBJECT = (index: number) => `messages.${index} must be an object`;
+export const UNSUPPORTED_MEDIA_TYPE = (contentType: string | undefined) =>
+  `Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`;
+export const BODY_TOO_LARGE = (limit: number) => `request body is larger than ${limit} bytes`;
+
+export const NO_CLIENT =
+  'This resource has no OpenAI client: pass { client } to it, or serve it through LanarkyOpenAIModule';
+
+export const NOT_A_RESOURCE = (handler: string, value: unknown) =>
+  `${handler} returned ${describe(value)}, not an OpenAIResource: return a ChatCompletionResource (or a promise of one)`;
+
+export const STREAM_FAILED = (handler: string, status: number, detail: string, cause: string) =>
+  `${handler} answered ${status} ${detail} (${cause})`;
+
+/** Names a value for a log line without dumping its contents. */
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) {
+    return String(value);
+  }
+  if (typeof value === 'object') {
+    return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  }
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import OpenAI from 'openai';
+import type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
+import { OPENAI_CLIENT } from './lanarky-openai.constants';
+import { ConfigurableModuleClass, LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
+import { ChatRequestValidator } from './validation/chat-request.validator';
+
+/** The module's one client: created once, when the module is, never per request. */
+function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
+  if (options.client) {
+    return options.client;
+  }
+  const { apiKey, baseURL, organization, project, timeout, maxRetries } = options;
+  // A local server (Ollama, vLLM, llama.cpp) needs no key, but the SDK insists on one.
+  const keyless = !apiKey && !process.env.OPENAI_API_KEY && Boolean(baseURL ?? process.env.OPENAI_BASE_URL);
+  return new OpenAI({
+    apiKey: keyless ? 'no-key' : apiKey,
+    baseURL,
+    organization,
+    project,
+    timeout,
+    maxRetries,
+  });
+}
+
+/**
+ * Configures the OpenAI client and limits behind every `@ChatResource()` endpoint.
+ *
+ * @example
+ * \@Module({
+ *   imports: [LanarkyOpenAIModule.forRoot({ isGlobal: true, defaultModel: 'gpt-4o-mini' })],
+ *   controllers: [ChatController],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  providers: [
+    { provide: OPENAI_CLIENT, useFactory: createOpenAIClient, inject: [LANARKY_OPENAI_OPTIONS] },
+    ChatRequestValidator,
+  ],
+  exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator],
+})
+export class LanarkyOpenAIModule extends ConfigurableModuleClass {}

@@ -1,0 +1,116 @@
+import { APIConnectionError, OpenAIError } from 'openai';
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { Observable, type Subscriber } from 'rxjs';
+import { DEFAULT_MODEL } from '../lanarky-openai.constants';
+import {
+  OpenAIResource,
+  type ChatMessage,
+  type OpenAIResourceOptions,
+  type ResourceCallOptions,
+} from './openai.resource';
+
+/** Parameters of `chat.completions.create` that a resource passes through as given. */
+export type ChatCompletionParams = Omit<ChatCompletionCreateParamsBase, 'messages' | 'model' | 'stream'>;
+
+/** Options of {@link ChatCompletionResource}. */
+export interface ChatCompletionResourceOptions extends OpenAIResourceOptions, ChatCompletionParams {
+  /** Stream the reply chunk by chunk (true) or send it whole, once (false, the default). */
+  stream?: boolean;
+  /** System prompt, prepended to every conversation. */
+  system?: string;
+}
+
+/**
+ * A chat completion to serve: what a `@ChatResource()` factory returns.
+ *
+ * @example
+ * \@ChatResource('chat')
+ * chat(\@Query('stream', new DefaultValuePipe(true), ParseBoolPipe) stream: boolean) {
+ *   return new ChatCompletionResource({ stream, system: 'You are a sassy assistant' });
+ * }
+ */
+export class ChatCompletionResource extends OpenAIResource {
+  /** Whether the reply streams chunk by chunk. */
+  readonly streaming: boolean;
+  /** The system prompt, if any. */
+  readonly system?: string;
+  private readonly params: ChatCompletionParams;
+
+  constructor({ client, model, stream = false, system, ...params }: ChatCompletionResourceOptions = {}) {
+    super({ client, model });
+    this.streaming = stream;
+    this.system = system;
+    this.params = params;
+  }
+
+  /** The messages sent upstream: the system prompt first, then the conversation. */
+  buildMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
+    const conversation = messages.map(({ role, content }) => ({ role, content }));
+    return this.system ? [{ role: 'system', content: this.system }, ...conversation] : conversation;
+  }
+
+  /** Asks for the whole reply at once. */
+  call(messages: readonly ChatMessage[], { signal }: ResourceCallOptions = {}): Promise<ChatCompletion> {
+    return this.client.chat.completions.create(
+      { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: false },
+      { signal },
+    );
+  }
+
+  /**
+   * Streams the reply: one chunk per upstream delta that carries text, or the whole text once
+   * when `stream` is false. Unsubscribing, or aborting `signal`, aborts the upstream request.
+   */
+  stream(messages: readonly ChatMessage[], { signal }: ResourceCallOptions = {}): Observable<string> {
+    return new Observable<string>((subscriber) => {
+      const upstream = new AbortController();
+      const abort = () => upstream.abort();
+      if (signal?.aborted) {
+        abort();
+      }
+      signal?.addEventListener('abort', abort, { once: true });
+      this.produce(messages, upstream.signal, subscriber).then(
+        () => subscriber.complete(),
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => {
+        signal?.removeEventListener('abort', abort);
+        upstream.abort();
+      };
+    });
+  }
+
+  private async produce(messages: readonly ChatMessage[], signal: AbortSignal, subscriber: Subscriber<string>) {
+    if (!this.streaming) {
+      const text = (await this.call(messages, { signal })).choices[0]?.message?.content;
+      if (text) {
+        subscriber.next(text);
+      }
+      return;
+    }
+    const chunks = await this.client.chat.completions.create(
+      { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
+      { signal },
+    );
+    try {
+      for await (const chunk of chunks) {
+        // Role-only deltas, `content: null` and usage-only chunks (empty `choices`) carry no text.
+        const text = chunk.choices[0]?.delta?.content;
+        if (text) {
+          subscriber.next(text);
+        }
+      }
+    } catch (error) {
+      throw asSdkError(error);
+    }
+  }
+}
+
+/** A socket that fails mid-stream surfaces as a bare fetch error: give it the SDK's own name. */
+function asSdkError(error: unknown): unknown {
+  return error instanceof OpenAIError ? error : new APIConnectionError({ cause: error as Error });
+}

@@ -1,0 +1,70 @@
+import type OpenAI from 'openai';
+import type { Observable } from 'rxjs';
+import { NO_CLIENT } from '../lanarky-openai.messages';
+
+/** A chat message as clients send it; the system prompt belongs to the server. */
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** Options every resource takes. */
+export interface OpenAIResourceOptions {
+  /** The client to call; by default, the client of `LanarkyOpenAIModule`. */
+  client?: OpenAI;
+  /** The model to ask; by default, the module's `defaultModel`. */
+  model?: string;
+}
+
+/** Options of one call of a resource. */
+export interface ResourceCallOptions {
+  /** Aborts the upstream request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Base of the objects a factory returns: something that turns a conversation into text
+ * chunks. Subclass it to serve another OpenAI API through `@ChatResource()`.
+ */
+export abstract class OpenAIResource {
+  private _client?: OpenAI;
+  private _model?: string;
+
+  protected constructor(options: OpenAIResourceOptions = {}) {
+    this._client = options.client;
+    this._model = options.model;
+  }
+
+  /** The client this resource calls. */
+  get client(): OpenAI {
+    if (!this._client) {
+      throw new Error(NO_CLIENT);
+    }
+    return this._client;
+  }
+
+  /** The model this resource asks, if one is known yet. */
+  get model(): string | undefined {
+    return this._model;
+  }
+
+  /**
+   * Fills in the client and model the factory left out; the pipeline calls it with the
+   * module's. Returns the resource itself.
+   */
+  withDefaults(defaults: { client: OpenAI; model: string }): this {
+    this._client ??= defaults.client;
+    this._model ??= defaults.model;
+    return this;
+  }
+
+  /**
+   * Streams the reply to `messages` as text chunks. Unsubscribing aborts the upstream request.
+   */
+  abstract stream(messages: readonly ChatMessage[], options?: ResourceCallOptions): Observable<string>;
+}
+
+/** True for anything the pipeline can stream. */
+export function isOpenAIResource(value: unknown): value is OpenAIResource {
+  return value instanceof OpenAIResource;
+}

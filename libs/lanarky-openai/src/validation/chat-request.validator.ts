@@ -1,0 +1,72 @@
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+  ValidationPipe,
+  type Type,
+} from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createChatRequestDto, isPlainObject, type ChatRequest } from '../dto/chat-request.dto';
+import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_MESSAGES } from '../lanarky-openai.constants';
+import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
+import {
+  BODY_NOT_AN_OBJECT,
+  BODY_TOO_LARGE,
+  MESSAGE_NOT_AN_OBJECT,
+  UNSUPPORTED_MEDIA_TYPE,
+} from '../lanarky-openai.messages';
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Checks a chat request against the protocol's rules and the module's limits, before any
+ * upstream call. Throws Nest's HTTP exceptions, so errors read as any Nest validation error.
+ */
+@Injectable()
+export class ChatRequestValidator {
+  private readonly dto: Type<ChatRequest>;
+  private readonly bodyLimit: number;
+  private readonly pipe = new ValidationPipe({
+    whitelist: true,
+    transform: true,
+    forbidUnknownValues: true,
+    stopAtFirstError: true,
+  });
+
+  constructor(@Inject(LANARKY_OPENAI_OPTIONS) options: LanarkyOpenAIModuleOptions) {
+    this.dto = createChatRequestDto({
+      maxMessages: options.maxMessages ?? DEFAULT_MAX_MESSAGES,
+      maxContentLength: options.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH,
+    });
+    this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  }
+
+  /** Checks an HTTP request: its content type, its size, then its parsed body. */
+  async validateRequest(request: { headers: IncomingHttpHeaders; body?: unknown }): Promise<ChatRequest> {
+    const contentType = request.headers['content-type'];
+    if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) {
+      throw new UnsupportedMediaTypeException(UNSUPPORTED_MEDIA_TYPE(contentType));
+    }
+    if (Number(request.headers['content-length']) > this.bodyLimit) {
+      throw new PayloadTooLargeException(BODY_TOO_LARGE(this.bodyLimit));
+    }
+    return this.validate(request.body);
+  }
+
+  /** Checks a parsed body and returns it with unknown fields stripped. */
+  async validate(body: unknown): Promise<ChatRequest> {
+    if (!isPlainObject(body)) {
+      throw new BadRequestException([BODY_NOT_AN_OBJECT]);
+    }
+    // class-validator's nesting would report a primitive message without naming its index.
+    const { messages } = body;
+    const stray = Array.isArray(messages) ? messages.findIndex((message) => !isPlainObject(message)) : -1;
+    if (stray >= 0) {
+      throw new BadRequestException([MESSAGE_NOT_AN_OBJECT(stray)]);
+    }
+    return this.pipe.transform(body, { type: 'body', metatype: this.dto }) as Promise<ChatRequest>;
+  }
+}
