@@ -1,8 +1,8 @@
 /** Unit specs sit beside the code; end-to-end specs live in test/. */
 const shared = {
   moduleFileExtensions: ['js', 'json', 'ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
-  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  testEnvironment: '<rootDir>/test/support/jest-environment.js',
   rootDir: __dirname,
   moduleNameMapper: {
     '^@lanarky/openai(|/.*)$': '<rootDir>/libs/lanarky-openai/src$1',
