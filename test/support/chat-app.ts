@@ -45,7 +45,8 @@ export async function startChatApp(
       ...(metadata.imports ?? []),
     ],
   }).compile();
-  return listen(moduleRef.createNestApplication());
+  // Tests end with client sockets still kept alive: close them rather than wait them out.
+  return listen(moduleRef.createNestApplication({ forceCloseConnections: true }));
 }
 
 /** Listens on a free loopback port with the library's body parser and a capturing logger. */
