@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { isObject } from '@nestjs/common/utils/shared.utils';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import {
   INTERNAL_SERVER_ERROR,
@@ -62,7 +63,7 @@ function fromUpstreamStatus(error: APIError): ChatErrorPayload {
 
 function httpExceptionDetail(error: HttpException): string {
   const response = error.getResponse();
-  const message = typeof response === 'object' ? (response as { message?: unknown }).message : response;
+  const message = isObject(response) ? (response as { message?: unknown }).message : response;
   if (Array.isArray(message)) {
     return message.join('; ');
   }

@@ -203,51 +203,55 @@ describe('ChatCompletionResource', () => {
       await server.waitFor(() => server.abortedRequests === 1 && server.openConnections === 0);
     });
 
-    it('aborting the signal mid-stream aborts the upstream request and ends the observable', async () => {
+    it('aborting the signal mid-stream aborts the upstream request and completes the observable', async () => {
       server.setReply({ chunkCount: 100, delayMs: 20 });
       const resource = new ChatCompletionResource({ client, stream: true });
       const controller = new AbortController();
       const chunks: string[] = [];
-      let atAbort = -1;
-      const ended = new Promise<void>((resolve) =>
+      const ended = new Promise<string>((resolve) =>
         resource.stream(messages, { signal: controller.signal }).subscribe({
           next: (chunk) => {
             chunks.push(chunk);
             if (chunks.length === 2) {
-              atAbort = chunks.length;
               controller.abort();
             }
           },
-          // The SDK ends its chunk iterator quietly on an abort once the body streams, so either end is fine here.
-          error: () => resolve(),
-          complete: () => resolve(),
+          error: () => resolve('error'),
+          complete: () => resolve('complete'),
         }),
       );
       await server.waitFor(() => server.abortedRequests === 1 && server.openConnections === 0);
-      await ended;
-      expect(chunks).toHaveLength(atAbort);
+      expect(await ended).toBe('complete');
       expect(chunks).toEqual(['chunk 0 ', 'chunk 1 ']);
     });
 
-    it('a signal aborted before subscribing sends nothing upstream', async () => {
+    it('a signal aborted before subscribing sends nothing upstream and completes empty', async () => {
       const resource = new ChatCompletionResource({ client, stream: true });
       const controller = new AbortController();
       controller.abort();
-      const { chunks, error } = await collectUntilError(resource.stream(messages, { signal: controller.signal }));
-      expect(chunks).toEqual([]);
-      expect(error).toBeInstanceOf(APIUserAbortError);
+      await expect(collect(resource.stream(messages, { signal: controller.signal }))).resolves.toEqual([]);
       expect(server.requests).toHaveLength(0);
     });
 
-    it('aborting the signal of a non-streaming request aborts it too', async () => {
+    it('aborting the signal of a non-streaming request aborts it and completes empty', async () => {
       server.setReply({ hang: true });
       const resource = new ChatCompletionResource({ client, stream: false });
       const controller = new AbortController();
-      const outcome = collectUntilError(resource.stream(messages, { signal: controller.signal }));
+      const outcome = collect(resource.stream(messages, { signal: controller.signal }));
       await server.waitFor(() => server.requests.length === 1);
       controller.abort();
       await server.waitFor(() => server.abortedRequests === 1 && server.openConnections === 0);
-      await expect(outcome).resolves.toMatchObject({ chunks: [] });
+      await expect(outcome).resolves.toEqual([]);
+    });
+
+    it('call() rejects with the SDK abort error when its signal aborts', async () => {
+      server.setReply({ hang: true });
+      const resource = new ChatCompletionResource({ client });
+      const controller = new AbortController();
+      const outcome = resource.call(messages, { signal: controller.signal });
+      await server.waitFor(() => server.requests.length === 1);
+      controller.abort();
+      await expect(outcome).rejects.toBeInstanceOf(APIUserAbortError);
     });
   });
 

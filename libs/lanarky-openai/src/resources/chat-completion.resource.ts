@@ -63,7 +63,8 @@ export class ChatCompletionResource extends OpenAIResource {
 
   /**
    * Streams the reply: one chunk per upstream delta that carries text, or the whole text once
-   * when `stream` is false. Unsubscribing, or aborting `signal`, aborts the upstream request.
+   * when `stream` is false. Unsubscribing aborts the upstream request; so does aborting
+   * `signal`, which then completes the stream. Failures error it with the SDK's error classes.
    */
   stream(messages: readonly ChatMessage[], { signal }: ResourceCallOptions = {}): Observable<string> {
     return new Observable<string>((subscriber) => {
@@ -75,7 +76,8 @@ export class ChatCompletionResource extends OpenAIResource {
       signal?.addEventListener('abort', abort, { once: true });
       this.produce(messages, upstream.signal, subscriber).then(
         () => subscriber.complete(),
-        (error: unknown) => subscriber.error(error),
+        // The caller's abort ends the stream as a finished one, whenever it comes.
+        (error: unknown) => (upstream.signal.aborted ? subscriber.complete() : subscriber.error(error)),
       );
       return () => {
         signal?.removeEventListener('abort', abort);
