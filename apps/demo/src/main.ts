@@ -9,7 +9,8 @@ async function bootstrap() {
   useChatBodyParser(app);
   app.enableShutdownHooks();
   await app.listen(Number(process.env.PORT ?? 3000));
-  new Logger('Demo').log(`Chat endpoint: POST ${await app.getUrl()}/chat`);
+  const url = (await app.getUrl()).replace(/\[::1?\]|127\.0\.0\.1/, 'localhost');
+  new Logger('Demo').log(`Chat endpoint: POST ${url}/chat`);
 }
 
 void bootstrap();

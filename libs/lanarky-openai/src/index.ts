@@ -5,7 +5,10 @@ export { toChatError, type ChatErrorPayload } from './events/chat-error';
 export * from './events/chat-event';
 export { toChatEvents, toSseEvents, type ChatEventOptions, type SseEventOptions } from './events/chat-event.operators';
 export { ChatResourceInterceptor } from './interceptors/chat-resource.interceptor';
-export type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
+export type {
+  LanarkyOpenAIModuleOptions,
+  LanarkyOpenAIOptionsFactory,
+} from './interfaces/lanarky-openai-options.interface';
 export { OPENAI_CLIENT } from './lanarky-openai.constants';
 export { LanarkyOpenAIModule } from './lanarky-openai.module';
 export { LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';

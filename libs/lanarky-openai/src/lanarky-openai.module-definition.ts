@@ -8,5 +8,6 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<LanarkyOpenAIModuleOptions>({ moduleName: 'LanarkyOpenAI' })
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createLanarkyOpenAIOptions')
   .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();

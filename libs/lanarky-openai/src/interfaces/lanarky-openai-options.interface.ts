@@ -36,3 +36,11 @@ export interface LanarkyOpenAIModuleOptions {
   /** Milliseconds without a chunk after which an SSE comment keeps proxies from closing the stream (default 15,000; 0 turns it off). */
   keepAliveInterval?: number;
 }
+
+/**
+ * A class that gives the module its options, for `forRootAsync({ useClass })` and
+ * `forRootAsync({ useExisting })`.
+ */
+export interface LanarkyOpenAIOptionsFactory {
+  createLanarkyOpenAIOptions(): LanarkyOpenAIModuleOptions | Promise<LanarkyOpenAIModuleOptions>;
+}

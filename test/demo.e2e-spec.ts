@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Test } from '@nestjs/testing';
+import { MockOpenAIServer, offlineReply } from '@lanarky/openai/testing';
+import { AppModule } from '../apps/demo/src/app.module';
+import { chat, completionText, userSays } from './support/sse';
+import { listen, type ChatApp } from './support/chat-app';
+
+const SASSY = 'You are a sassy assistant';
+
+/** The demo's AppModule, started the way main.ts starts it, with `env` in place. */
+async function startDemo(env: Record<string, string | undefined>): Promise<ChatApp> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) {
+      delete process.env[key];
+    }
+  }
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    return await listen(moduleRef.createNestApplication({ forceCloseConnections: true }));
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe('demo app against an OpenAI-compatible server', () => {
+  let upstream: MockOpenAIServer;
+  let demo: ChatApp;
+
+  beforeAll(async () => {
+    upstream = await MockOpenAIServer.start({ text: 'Oh, hello there, you.' });
+    demo = await startDemo({ OPENAI_API_KEY: 'sk-demo', OPENAI_BASE_URL: upstream.url, LANARKY_MODEL: 'demo-model' });
+  });
+  afterEach(() => upstream.reset());
+  afterAll(async () => {
+    await demo.close();
+    await upstream.close();
+  });
+
+  it('streams completion events for ?stream=true with the sassy system prompt and LANARKY_MODEL', async () => {
+    const response = await chat(`${demo.url}/chat?stream=true`, userSays('hi'));
+
+    expect(response.events.length).toBeGreaterThan(1);
+    expect(response.events.every((event) => event.event === 'completion')).toBe(true);
+    expect(completionText(response)).toBe('Oh, hello there, you.');
+    expect(upstream.requests[0].body).toMatchObject({
+      model: 'demo-model',
+      stream: true,
+      messages: [
+        { role: 'system', content: SASSY },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+  });
+
+  it('answers ?stream=false with exactly one completion event', async () => {
+    const response = await chat(`${demo.url}/chat?stream=false`, userSays('hi'));
+
+    expect(response.events).toHaveLength(1);
+    expect(response.events[0]).toMatchObject({ event: 'completion', data: 'Oh, hello there, you.' });
+  });
+});
+
+describe('demo app with no key and no server: the embedded offline model', () => {
+  let demo: ChatApp;
+
+  beforeAll(async () => {
+    demo = await startDemo({ OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, LANARKY_MODEL: undefined });
+  });
+  afterAll(() => demo.close());
+
+  const conversation = [{ role: 'user', content: 'What is Lanarky?' }];
+  const expected = offlineReply([{ role: 'system', content: SASSY }, ...conversation]);
+
+  it('streams its deterministic reply word by word', async () => {
+    const response = await chat(`${demo.url}/chat`, { messages: conversation });
+
+    expect(response.status).toBe(200);
+    expect(response.events.length).toBeGreaterThan(10);
+    expect(completionText(response)).toBe(expected);
+    expect(expected).toContain('What is Lanarky?');
+  });
+
+  it('answers stream=false with the same text in one event', async () => {
+    const response = await chat(`${demo.url}/chat?stream=false`, { messages: conversation });
+
+    expect(response.events).toHaveLength(1);
+    expect(response.events[0].data).toBe(expected);
+  });
+});
+
+describe('npm start (nest start demo)', () => {
+  let child: ChildProcess | undefined;
+  afterAll(async () => {
+    if (child?.pid && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      // The CLI runs the app as its own child: end the whole group.
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    }
+  });
+
+  it('starts the demo, says it serves the offline model, and streams a reply', async () => {
+    const env = { ...process.env, PORT: '0', NO_COLOR: '1' };
+    delete env.OPENAI_API_KEY;
+    delete env.OPENAI_BASE_URL;
+    child = spawn(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'start', 'demo'], {
+      cwd: `${__dirname}/..`,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 60_000);
+      const read = (data: Buffer) => {
+        output += data.toString();
+        const match = /Chat endpoint: POST (\S+)\/chat/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      };
+      child!.stdout!.on('data', read);
+      child!.stderr!.on('data', read);
+      child!.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
+    });
+
+    const response = await chat(`${url.replace('localhost', '127.0.0.1')}/chat?stream=true`, userSays('hi'));
+
+    expect(output).toContain('serving the embedded offline model');
+    expect(response.events.length).toBeGreaterThan(1);
+    expect(completionText(response)).toContain('"hi"');
+  }, 90_000);
+});
