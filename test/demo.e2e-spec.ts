@@ -1,28 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Test } from '@nestjs/testing';
 import { MockOpenAIServer, offlineReply } from '@lanarky/openai/testing';
-import { AppModule } from '../apps/demo/src/app.module';
 import { chat, completionText, userSays } from './support/sse';
-import { listen, type ChatApp } from './support/chat-app';
+import type { ChatApp } from './support/chat-app';
+import { startDemo } from './support/demo-app';
 
 const SASSY = 'You are a sassy assistant';
-
-/** The demo's AppModule, started the way main.ts starts it, with `env` in place. */
-async function startDemo(env: Record<string, string | undefined>): Promise<ChatApp> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) {
-      delete process.env[key];
-    }
-  }
-  try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    return await listen(moduleRef.createNestApplication({ forceCloseConnections: true }));
-  } finally {
-    process.env = saved;
-  }
-}
 
 describe('demo app against an OpenAI-compatible server', () => {
   let upstream: MockOpenAIServer;
@@ -102,7 +84,7 @@ describe('npm start (nest start demo)', () => {
   });
 
   it('starts the demo, says it serves the offline model, and streams a reply', async () => {
-    const env = { ...process.env, PORT: '0', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NO_COLOR: '1' };
     delete env.OPENAI_API_KEY;
     delete env.OPENAI_BASE_URL;
     child = spawn(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'start', 'demo'], {

@@ -1,6 +1,11 @@
 import { Logger, type INestApplication, type ModuleMetadata, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { LanarkyOpenAIModule, useChatBodyParser, type LanarkyOpenAIModuleOptions } from '@lanarky/openai';
+import {
+  LanarkyOpenAIModule,
+  LanarkyWsAdapter,
+  useChatBodyParser,
+  type LanarkyOpenAIModuleOptions,
+} from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 
 /** The key every test app uses: tests check it never leaks. */
@@ -41,7 +46,7 @@ export async function startChatApp(
   const moduleRef = await Test.createTestingModule({
     ...metadata,
     imports: [
-      LanarkyOpenAIModule.forRoot({ apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0, ...options }),
+      LanarkyOpenAIModule.forRoot({ isGlobal: true, apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0, ...options }),
       ...(metadata.imports ?? []),
     ],
   }).compile();
@@ -49,12 +54,13 @@ export async function startChatApp(
   return listen(moduleRef.createNestApplication({ forceCloseConnections: true }));
 }
 
-/** Listens on a free loopback port with the library's body parser and a capturing logger. */
+/** Listens on a free loopback port as main.ts would: the library's body parser and ws adapter, a capturing logger. */
 export async function listen(app: INestApplication): Promise<ChatApp> {
   const logger = new CapturingLogger();
   app.useLogger(logger);
   Logger.overrideLogger(logger);
   useChatBodyParser(app);
+  app.useWebSocketAdapter(new LanarkyWsAdapter(app));
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, logger, close: () => app.close() };

@@ -6,11 +6,16 @@ export * from './events/chat-event';
 export { toChatEvents, toSseEvents, type ChatEventOptions, type SseEventOptions } from './events/chat-event.operators';
 export { ChatResourceInterceptor } from './interceptors/chat-resource.interceptor';
 export type {
+  ChatFactoryContext,
+  ChatFeatureOptions,
+  ChatResourceFactory,
+} from './interfaces/chat-resource-factory.interface';
+export type {
   LanarkyOpenAIModuleOptions,
   LanarkyOpenAIOptionsFactory,
 } from './interfaces/lanarky-openai-options.interface';
 export { OPENAI_CLIENT } from './lanarky-openai.constants';
-export { LanarkyOpenAIModule } from './lanarky-openai.module';
+export { LanarkyOpenAIFeatureModule, LanarkyOpenAIModule } from './lanarky-openai.module';
 export { LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
 export * from './resources/chat-completion.resource';
 export {
@@ -22,3 +27,7 @@ export {
 } from './resources/openai.resource';
 export { ChatRequestValidator } from './validation/chat-request.validator';
 export { useChatBodyParser } from './http/chat-body-parser';
+export { CANCEL_EVENT, CHAT_EVENT } from './ws/chat-frames';
+export { getHandshake } from './ws/chat-socket';
+export { ChatWsExceptionFilter } from './ws/chat-ws-exception.filter';
+export { LanarkyWsAdapter, type LanarkyWsAdapterOptions } from './ws/lanarky-ws.adapter';

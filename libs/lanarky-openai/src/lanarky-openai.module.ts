@@ -1,9 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import OpenAI from 'openai';
+import type { ChatFeatureOptions } from './interfaces/chat-resource-factory.interface';
 import type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
 import { OPENAI_CLIENT } from './lanarky-openai.constants';
 import { ConfigurableModuleClass, LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
 import { ChatRequestValidator } from './validation/chat-request.validator';
+import { createChatGateway } from './ws/chat-gateway.factory';
 
 /** The module's one client: created once, when the module is, never per request. */
 function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
@@ -40,4 +42,23 @@ function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
   ],
   exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator],
 })
-export class LanarkyOpenAIModule extends ConfigurableModuleClass {}
+export class LanarkyOpenAIModule extends ConfigurableModuleClass {
+  /**
+   * Serves a factory provider over a websocket at `path`, with no gateway class to write.
+   * The module's client must be in scope: `forRoot({ isGlobal: true })`.
+   *
+   * @example
+   * LanarkyOpenAIModule.forFeature({ path: '/ws', factory: SassyChatFactory })
+   */
+  static forFeature({ path, factory, imports = [] }: ChatFeatureOptions): DynamicModule {
+    return {
+      module: LanarkyOpenAIFeatureModule,
+      imports,
+      providers: [factory, createChatGateway(path, factory)],
+    };
+  }
+}
+
+/** The module `forFeature()` returns: a factory and the gateway serving it. */
+@Module({})
+export class LanarkyOpenAIFeatureModule {}

@@ -1,6 +1,17 @@
-import { HttpCode, RequestMethod, SetMetadata, Sse, UseInterceptors, applyDecorators } from '@nestjs/common';
+import {
+  HttpCode,
+  RequestMethod,
+  SetMetadata,
+  Sse,
+  UseFilters,
+  UseInterceptors,
+  applyDecorators,
+} from '@nestjs/common';
+import { SubscribeMessage } from '@nestjs/websockets';
 import { CHAT_RESOURCE_METADATA } from '../lanarky-openai.constants';
 import { ChatResourceInterceptor } from '../interceptors/chat-resource.interceptor';
+import { CHAT_EVENT } from '../ws/chat-frames';
+import { ChatWsExceptionFilter } from '../ws/chat-ws-exception.filter';
 
 /** Options of {@link ChatResource}. */
 export interface ChatResourceOptions {
@@ -11,9 +22,11 @@ export interface ChatResourceOptions {
 }
 
 /**
- * Serves the decorated factory as a chat endpoint: `POST path` answers `text/event-stream`
- * with the completions of the resource the method returns, per Lanarky's wire protocol.
- * Guards, pipes, interceptors and parameter decorators work on the method as on any route.
+ * Serves the decorated factory as a chat endpoint, per Lanarky's wire protocol. On a controller,
+ * `POST path` answers `text/event-stream` with the completions of the resource the method
+ * returns; on a `@WebSocketGateway()`, every chat turn of a socket streams them as frames (the
+ * gateway's own `path` applies there, and `path` is ignored). Guards, pipes, interceptors and
+ * parameter decorators work on the method as on any route or message handler.
  *
  * @example
  * \@Controller()
@@ -28,7 +41,9 @@ export function ChatResource(path?: string, options: ChatResourceOptions = {}): 
   return applyDecorators(
     Sse(path, { method: RequestMethod.POST, maxPendingDataLength: options.maxPendingDataLength }),
     HttpCode(200),
+    SubscribeMessage(CHAT_EVENT),
     SetMetadata(CHAT_RESOURCE_METADATA, options),
     UseInterceptors(ChatResourceInterceptor),
+    UseFilters(ChatWsExceptionFilter),
   );
 }

@@ -11,22 +11,26 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { APIError, type OpenAI } from 'openai';
-import { Observable, catchError, map, of, switchMap, take, throwError } from 'rxjs';
+import { Observable, catchError, defer, endWith, map, of, switchMap, take, takeUntil, throwError } from 'rxjs';
 import type { ChatResourceOptions } from '../decorators/chat-resource.decorator';
 import { InjectOpenAI } from '../decorators/inject-openai.decorator';
 import type { ChatErrorPayload } from '../events/chat-error';
-import { ChatEventType } from '../events/chat-event';
-import { report, toSseEvents } from '../events/chat-event.operators';
+import { ChatEventType, type ChatEvent } from '../events/chat-event';
+import { report, toChatEvents, toSseEvents } from '../events/chat-event.operators';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { CHAT_RESOURCE_METADATA, DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { NOT_A_RESOURCE, STREAM_FAILED } from '../lanarky-openai.messages';
-import { isOpenAIResource, type OpenAIResource } from '../resources/openai.resource';
+import { isOpenAIResource, type ChatMessage, type OpenAIResource } from '../resources/openai.resource';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
+import { END_FRAME } from '../ws/chat-frames';
+import { cancellationOf } from '../ws/chat-socket';
 
 /**
- * The pipeline of `@ChatResource()`: validates the request before the factory's resource
- * runs, binds the module's client to the resource, and streams its chunks as protocol events.
+ * The pipeline of `@ChatResource()`, for controllers and gateways alike: validates the request
+ * before the factory's resource runs, binds the module's client to the resource, and streams
+ * its chunks as protocol events: SSE `MessageEvent`s over HTTP, `{ event, data }` frames over
+ * websockets, each turn ending with `end`.
  */
 @Injectable()
 export class ChatResourceInterceptor implements NestInterceptor {
@@ -42,19 +46,20 @@ export class ChatResourceInterceptor implements NestInterceptor {
     this.defaults = { client, model: options.defaultModel ?? DEFAULT_MODEL };
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<MessageEvent>> {
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<MessageEvent | ChatEvent>> {
+    return context.getType() === 'ws' ? this.turn(context, next) : this.sse(context, next);
+  }
+
+  private async sse(context: ExecutionContext, next: CallHandler): Promise<Observable<MessageEvent>> {
     const http = context.switchToHttp();
     // Thrown before the stream opens, so Nest answers with a plain 4xx and upstream sees nothing.
     const { messages } = await this.validator.validateRequest(http.getRequest<Request>());
     const response = http.getResponse<Response>();
-    const handler = `${context.getClass().name}.${context.getHandler().name}`;
-    const onError = (error: unknown, payload: ChatErrorPayload) => this.logFailure(handler, error, payload);
+    const onError = this.onError(context);
     const { keepAliveInterval = this.options.keepAliveInterval ?? DEFAULT_KEEP_ALIVE_INTERVAL } =
       this.reflector.get<ChatResourceOptions | undefined>(CHAT_RESOURCE_METADATA, context.getHandler()) ?? {};
 
-    return next.handle().pipe(
-      take(1),
-      map((value) => this.asResource(value, handler)),
+    return this.resource(context, next).pipe(
       switchMap((resource) => resource.stream(messages).pipe(toSseEvents({ keepAliveInterval, onError }))),
       catchError((error: unknown) =>
         // A pipe's 4xx (say, a bad query parameter) still gets a plain answer while it can.
@@ -65,23 +70,56 @@ export class ChatResourceInterceptor implements NestInterceptor {
     );
   }
 
-  private asResource(value: unknown, handler: string): OpenAIResource {
-    if (!isOpenAIResource(value)) {
-      throw new TypeError(NOT_A_RESOURCE(handler, value));
-    }
-    return value.withDefaults(this.defaults);
+  private turn(context: ExecutionContext, next: CallHandler): Observable<ChatEvent> {
+    const ws = context.switchToWs();
+    const cancelled = cancellationOf(ws.getClient());
+    return defer(() => this.validator.validate(ws.getData())).pipe(
+      switchMap(({ messages }) => this.chunks(context, next, messages).pipe(takeUntil(cancelled))),
+      toChatEvents({ onError: this.onError(context) }),
+      endWith(END_FRAME),
+    );
   }
 
-  private logFailure(handler: string, error: unknown, { status_code, detail }: ChatErrorPayload) {
-    // Names and messages only: stacks, request bodies and keys stay out of the log; an
-    // upstream's own words (which may quote a key) are left to the detail the client got.
-    const cause =
-      error instanceof APIError ? error.constructor.name : error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
-    const line = STREAM_FAILED(handler, status_code, detail, cause);
-    if (status_code >= 500) {
-      this.logger.error(line);
-    } else {
-      this.logger.warn(line);
-    }
+  private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[]): Observable<string> {
+    return this.resource(context, next).pipe(switchMap((resource) => resource.stream(messages)));
   }
+
+  /** The factory's resource, with the module's client and model where it names none. */
+  private resource(context: ExecutionContext, next: CallHandler): Observable<OpenAIResource> {
+    return next.handle().pipe(
+      take(1),
+      map((value: unknown) => {
+        if (!isOpenAIResource(value)) {
+          throw new TypeError(NOT_A_RESOURCE(handlerName(context), value));
+        }
+        return value.withDefaults(this.defaults);
+      }),
+    );
+  }
+
+  private onError(context: ExecutionContext) {
+    return (error: unknown, { status_code, detail }: ChatErrorPayload) => {
+      if (error instanceof HttpException && status_code < 500) {
+        return; // the client's own mistake, answered as such
+      }
+      // Names and messages only: stacks, request bodies and keys stay out of the log; an
+      // upstream's own words (which may quote a key) are left to the detail the client got.
+      const cause =
+        error instanceof APIError
+          ? error.constructor.name
+          : error instanceof Error
+            ? `${error.name}: ${error.message}`
+            : typeof error;
+      const line = STREAM_FAILED(handlerName(context), status_code, detail, cause);
+      if (status_code >= 500) {
+        this.logger.error(line);
+      } else {
+        this.logger.warn(line);
+      }
+    };
+  }
+}
+
+function handlerName(context: ExecutionContext): string {
+  return `${context.getClass().name}.${context.getHandler().name}`;
 }

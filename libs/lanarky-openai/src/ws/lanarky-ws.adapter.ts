@@ -1,0 +1,96 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
+import { Subject, concatMap, defer, first, fromEvent, mergeMap, of, takeUntil, type Observable } from 'rxjs';
+import { WebSocket, type RawData, type Server } from 'ws';
+import { ChatEventType } from '../events/chat-event';
+import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
+import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
+import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
+import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
+import { cancelTurn, rememberHandshake } from './chat-socket';
+import { FRAME_UNKNOWN } from '../lanarky-openai.messages';
+
+/** Options of {@link LanarkyWsAdapter}. */
+export interface LanarkyWsAdapterOptions {
+  /** Largest frame in bytes; a larger one closes the socket with 1009 (default: the module's `bodyLimit`, 1 MiB). */
+  maxPayload?: number;
+}
+
+/**
+ * Nest's `WsAdapter`, taught the chat protocol for gateways with a `@ChatResource()` handler:
+ * Lanarky's `{"messages": [...]}` frames as well as Nest's `{event, data}`, turns run one at a
+ * time in arrival order, `{"event": "cancel"}` aborts the turn in progress, and a bad frame gets
+ * `error` and `end` instead of silence. Other gateways behave exactly as under `WsAdapter`.
+ *
+ * @example
+ * const app = await NestFactory.create(AppModule);
+ * app.useWebSocketAdapter(new LanarkyWsAdapter(app));
+ */
+export class LanarkyWsAdapter extends WsAdapter {
+  private readonly maxPayload: number;
+
+  constructor(app: INestApplicationContext, options: LanarkyWsAdapterOptions = {}) {
+    super(app);
+    const moduleOptions = app.get<LanarkyOpenAIModuleOptions | undefined>(LANARKY_OPENAI_OPTIONS, { strict: false });
+    this.maxPayload = options.maxPayload ?? moduleOptions?.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  }
+
+  override create(port: number, options: Record<string, any> = {}): Server {
+    return super.create(port, { maxPayload: this.maxPayload, ...options });
+  }
+
+  override bindClientConnect(server: Server, callback: (client: WebSocket, request: IncomingMessage) => void): void {
+    server.on('connection', (client: WebSocket, request: IncomingMessage) => {
+      rememberHandshake(client, request);
+      callback(client, request);
+    });
+  }
+
+  override bindMessageHandlers(
+    client: WebSocket,
+    handlers: MessageMappingProperties[],
+    transform: (data: any) => Observable<any>,
+  ): void {
+    const chat = handlers.find(({ message }) => message === CHAT_EVENT);
+    if (!chat) {
+      return super.bindMessageHandlers(client, handlers, transform);
+    }
+    const others = new Map(handlers.map((handler) => [handler.message, handler]));
+    const close$ = fromEvent(client, 'close').pipe(first());
+    const turns = new Subject<Observable<unknown>>();
+    const replies = new Subject<Observable<unknown>>();
+    const send = (frame: unknown) => {
+      if (frame !== undefined && frame !== null && client.readyState === WebSocket.OPEN) {
+        client.send(JSON.stringify(frame));
+      }
+    };
+    // Turns wait for each other; replies of the gateway's other handlers do not, as under WsAdapter.
+    turns.pipe(concatMap((turn) => turn), takeUntil(close$)).subscribe(send);
+    replies.pipe(mergeMap((reply) => reply), takeUntil(close$)).subscribe(send);
+
+    client.on('message', (data: RawData, isBinary: boolean) => {
+      const frame = parseChatFrame(data, isBinary);
+      switch (frame.kind) {
+        case 'turn':
+          return turns.next(defer(() => transform(chat.callback(frame.data, CHAT_EVENT))));
+        case 'cancel':
+          return cancelTurn(client);
+        case 'event': {
+          const handler = others.get(frame.event);
+          return handler
+            ? replies.next(defer(() => transform(handler.callback(frame.data, frame.event))))
+            : turns.next(invalidTurn(FRAME_UNKNOWN(frame.event)));
+        }
+        case 'invalid':
+          return turns.next(invalidTurn(frame.detail));
+      }
+    });
+  }
+}
+
+/** The reply to a frame that cannot start a turn: a 400 error, then the end of the turn. */
+function invalidTurn(detail: string): Observable<unknown> {
+  return of({ event: ChatEventType.Error, data: { status_code: 400, detail } }, END_FRAME);
+}
