@@ -38,6 +38,6 @@ export const FRAME_BINARY = 'binary frames are not supported: send JSON text';
 export const FRAME_NOT_JSON = 'frame is not valid JSON';
 export const FRAME_NOT_AN_OBJECT = 'frame must be a JSON object';
 export const FRAME_UNKNOWN = (event: unknown) =>
-  typeof event === 'string'
+  typeof event === 'string' && event
     ? `unknown event '${event}': send {"messages": [...]}, {"event": "chat", "data": {...}} or {"event": "cancel"}`
     : 'frame must be {"messages": [...]}, {"event": "chat", "data": {...}} or {"event": "cancel"}';

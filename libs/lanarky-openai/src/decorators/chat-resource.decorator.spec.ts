@@ -12,6 +12,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import {
+  EXCEPTION_FILTERS_METADATA,
   GUARDS_METADATA,
   HEADERS_METADATA,
   HTTP_CODE_METADATA,
@@ -23,7 +24,10 @@ import {
   SSE_OPTIONS_METADATA,
 } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
+import { WsException } from '@nestjs/websockets';
+import { MESSAGE_MAPPING_METADATA, MESSAGE_METADATA } from '@nestjs/websockets/constants';
 import { ChatResourceInterceptor } from '../interceptors/chat-resource.interceptor';
+import { ChatWsExceptionFilter } from '../ws/chat-ws-exception.filter';
 import { CHAT_RESOURCE_METADATA } from '../lanarky-openai.constants';
 import { ChatResource } from './chat-resource.decorator';
 
@@ -96,6 +100,16 @@ describe('@ChatResource()', () => {
 
   it('binds ChatResourceInterceptor', () => {
     expect(meta(INTERCEPTORS_METADATA, proto.plain)).toEqual([ChatResourceInterceptor]);
+  });
+
+  it("subscribes the method to gateways' 'chat' message, so the same decorator serves websockets", () => {
+    expect(meta(MESSAGE_MAPPING_METADATA, proto.plain)).toBe(true);
+    expect(meta(MESSAGE_METADATA, proto.plain)).toBe('chat');
+  });
+
+  it('binds ChatWsExceptionFilter, which catches only WsException and so leaves HTTP errors alone', () => {
+    expect(meta(EXCEPTION_FILTERS_METADATA, proto.plain)).toEqual([ChatWsExceptionFilter]);
+    expect(Reflect.getMetadata('__filterCatchExceptions__', ChatWsExceptionFilter)).toEqual([WsException]);
   });
 
   it('writes its options under CHAT_RESOURCE_METADATA, read as the interceptor reads them', () => {

@@ -1,4 +1,4 @@
-import { Type as NestType } from '@nestjs/common';
+import type { Type as NestType } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -60,8 +60,3 @@ export const ChatRequestDto = createChatRequestDto({
 });
 /** A validated chat request. */
 export type ChatRequestDto = ChatRequest;
-
-/** True for `{...}`, false for arrays, primitives and null. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -8,7 +8,8 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createChatRequestDto, isPlainObject, type ChatRequest } from '../dto/chat-request.dto';
+import { isJsonObject } from '../utils/is-json-object';
+import { createChatRequestDto, type ChatRequest } from '../dto/chat-request.dto';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_MESSAGES } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
@@ -58,12 +59,12 @@ export class ChatRequestValidator {
 
   /** Checks a parsed body and returns it with unknown fields stripped. */
   async validate(body: unknown): Promise<ChatRequest> {
-    if (!isPlainObject(body)) {
+    if (!isJsonObject(body)) {
       throw new BadRequestException([BODY_NOT_AN_OBJECT]);
     }
     // class-validator's nesting would report a primitive message without naming its index.
     const { messages } = body;
-    const stray = Array.isArray(messages) ? messages.findIndex((message) => !isPlainObject(message)) : -1;
+    const stray = Array.isArray(messages) ? messages.findIndex((message) => !isJsonObject(message)) : -1;
     if (stray >= 0) {
       throw new BadRequestException([MESSAGE_NOT_AN_OBJECT(stray)]);
     }

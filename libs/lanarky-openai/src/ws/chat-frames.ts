@@ -1,5 +1,5 @@
 import type { RawData } from 'ws';
-import { isPlainObject } from '../dto/chat-request.dto';
+import { isJsonObject } from '../utils/is-json-object';
 import { ChatEventType, type ChatEvent } from '../events/chat-event';
 import { FRAME_BINARY, FRAME_NOT_AN_OBJECT, FRAME_NOT_JSON, FRAME_UNKNOWN } from '../lanarky-openai.messages';
 
@@ -32,7 +32,7 @@ export function parseChatFrame(data: RawData, isBinary: boolean): ChatFrame {
   } catch {
     return { kind: 'invalid', detail: FRAME_NOT_JSON };
   }
-  if (!isPlainObject(frame)) {
+  if (!isJsonObject(frame)) {
     return { kind: 'invalid', detail: FRAME_NOT_AN_OBJECT };
   }
   const { event } = frame;
