@@ -6,7 +6,7 @@ import { ChatSocket, turnText, type Frame } from './support/ws';
 import { PersonaService } from './fixtures/chat.controller';
 import { GuardedGateway, HandshakeTokenGuard, ParrotChatFactory, PersonaModule, PirateGateway } from './fixtures/chat.gateway';
 
-const SASSY = 'You are a sassy assistant';
+import { SASSY } from '../apps/demo/src/persona';
 const user = (content: string) => ({ role: 'user', content });
 
 /** A turn's frames in the order the protocol requires: completion*, error?, end. */

@@ -4,7 +4,7 @@ import { chat, completionText, userSays } from './support/sse';
 import type { ChatApp } from './support/chat-app';
 import { startDemo } from './support/demo-app';
 
-const SASSY = 'You are a sassy assistant';
+import { SASSY } from '../apps/demo/src/persona';
 
 describe('demo app against an OpenAI-compatible server', () => {
   let upstream: MockOpenAIServer;

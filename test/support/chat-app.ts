@@ -54,13 +54,18 @@ export async function startChatApp(
   return listen(moduleRef.createNestApplication({ forceCloseConnections: true }));
 }
 
-/** Listens on a free loopback port as main.ts would: the library's body parser and ws adapter, a capturing logger. */
-export async function listen(app: INestApplication): Promise<ChatApp> {
+/** What main.ts does before listening: the library's body parser and websocket adapter. */
+export function useLanarky(app: INestApplication): void {
+  useChatBodyParser(app);
+  app.useWebSocketAdapter(new LanarkyWsAdapter(app));
+}
+
+/** Listens on a free loopback port after `setup` (main.ts's steps), with a capturing logger. */
+export async function listen<T extends INestApplication>(app: T, setup: (app: T) => void = useLanarky): Promise<ChatApp> {
   const logger = new CapturingLogger();
   app.useLogger(logger);
   Logger.overrideLogger(logger);
-  useChatBodyParser(app);
-  app.useWebSocketAdapter(new LanarkyWsAdapter(app));
+  setup(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, logger, close: () => app.close() };

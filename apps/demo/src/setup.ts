@@ -1,0 +1,16 @@
+import { LanarkyWsAdapter, useChatBodyParser } from '@lanarky/openai';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { dirname, join } from 'node:path';
+
+/** Where the chat page lives: beside this file, in the sources and in the build alike. */
+export const PUBLIC_DIR = join(__dirname, 'public');
+
+/** Everything main.ts does to the app before it listens; tests boot the demo the same way. */
+export function setupDemo(app: NestExpressApplication): void {
+  useChatBodyParser(app);
+  app.useWebSocketAdapter(new LanarkyWsAdapter(app));
+  app.useStaticAssets(PUBLIC_DIR);
+  // The page parses SSE with the same parser as the library's StreamingClient, as an ES module.
+  app.useStaticAssets(dirname(require.resolve('eventsource-parser')), { prefix: '/vendor/eventsource-parser/' });
+  app.enableShutdownHooks();
+}
