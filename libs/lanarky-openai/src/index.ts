@@ -1,10 +1,18 @@
 export * from './decorators/chat-resource.decorator';
 export * from './decorators/inject-openai.decorator';
+export {
+  Completion,
+  UseCompletion,
+  type CompletionFactory,
+  type UseCompletionOptions,
+} from './decorators/use-completion.decorator';
+export { jsonSchemaFormat } from './completion/structured-output';
 export { CHAT_ROLES, ChatRequestDto, type ChatRequest } from './dto/chat-request.dto';
 export { toChatError, type ChatErrorPayload } from './events/chat-error';
 export * from './events/chat-event';
 export { toChatEvents, toSseEvents, type ChatEventOptions, type SseEventOptions } from './events/chat-event.operators';
 export { ChatResourceInterceptor } from './interceptors/chat-resource.interceptor';
+export { CompletionInterceptor } from './interceptors/completion.interceptor';
 export type {
   ChatFactoryContext,
   ChatFeatureOptions,

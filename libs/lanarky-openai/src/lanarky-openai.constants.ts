@@ -4,6 +4,9 @@ export const OPENAI_CLIENT = Symbol('LANARKY_OPENAI_CLIENT');
 /** Metadata key written by `@ChatResource()`. */
 export const CHAT_RESOURCE_METADATA = 'lanarky:chat-resource';
 
+/** Metadata key written by `@UseCompletion()`. */
+export const COMPLETION_METADATA = 'lanarky:completion';
+
 export const DEFAULT_MODEL = 'gpt-4o-mini';
 export const DEFAULT_MAX_MESSAGES = 100;
 export const DEFAULT_MAX_CONTENT_LENGTH = 100_000;

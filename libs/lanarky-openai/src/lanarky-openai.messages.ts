@@ -41,3 +41,10 @@ export const FRAME_UNKNOWN = (event: unknown) =>
   typeof event === 'string' && event
     ? `unknown event '${event}': send {"messages": [...]}, {"event": "chat", "data": {...}} or {"event": "cancel"}`
     : 'frame must be {"messages": [...]}, {"event": "chat", "data": {...}} or {"event": "cancel"}';
+
+export const ANSWER_EMPTY = 'Model answer has no content';
+export const ANSWER_NOT_JSON = (reason: string) => `Model answer is not valid JSON: ${reason}`;
+export const ANSWER_MISMATCH = (schema: string, problems: string[]) =>
+  `Model answer does not match ${schema}: ${problems.join('; ')}`;
+export const NOT_A_FACTORY = (handler: string) =>
+  `@UseCompletion() on ${handler} names neither a method of its class nor a ChatResourceFactory provider`;

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { APIError, type OpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import { Observable, catchError, defer, endWith, map, of, switchMap, take, takeUntil, throwError } from 'rxjs';
 import type { ChatResourceOptions } from '../decorators/chat-resource.decorator';
 import { InjectOpenAI } from '../decorators/inject-openai.decorator';
@@ -20,11 +20,11 @@ import { report, toChatEvents, toSseEvents } from '../events/chat-event.operator
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { CHAT_RESOURCE_METADATA, DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
-import { NOT_A_RESOURCE, STREAM_FAILED } from '../lanarky-openai.messages';
-import { isOpenAIResource, type ChatMessage, type OpenAIResource } from '../resources/openai.resource';
+import type { ChatMessage, OpenAIResource } from '../resources/openai.resource';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
+import { bindResource, handlerName, logFailure, type ResourceDefaults } from './pipeline.utils';
 
 /**
  * The pipeline of `@ChatResource()`, for controllers and gateways alike: validates the request
@@ -35,7 +35,7 @@ import { cancellationOf } from '../ws/chat-socket';
 @Injectable()
 export class ChatResourceInterceptor implements NestInterceptor {
   private readonly logger = new Logger('LanarkyOpenAI');
-  private readonly defaults: { client: OpenAI; model: string };
+  private readonly defaults: ResourceDefaults;
 
   constructor(
     @InjectOpenAI() client: OpenAI,
@@ -88,38 +88,12 @@ export class ChatResourceInterceptor implements NestInterceptor {
   private resource(context: ExecutionContext, next: CallHandler): Observable<OpenAIResource> {
     return next.handle().pipe(
       take(1),
-      map((value: unknown) => {
-        if (!isOpenAIResource(value)) {
-          throw new TypeError(NOT_A_RESOURCE(handlerName(context), value));
-        }
-        return value.withDefaults(this.defaults);
-      }),
+      map((value: unknown) => bindResource(value, handlerName(context), this.defaults)),
     );
   }
 
   private onError(context: ExecutionContext) {
-    return (error: unknown, { status_code, detail }: ChatErrorPayload) => {
-      if (error instanceof HttpException && status_code < 500) {
-        return; // the client's own mistake, answered as such
-      }
-      // Names and messages only: stacks, request bodies and keys stay out of the log; an
-      // upstream's own words (which may quote a key) are left to the detail the client got.
-      const cause =
-        error instanceof APIError
-          ? error.constructor.name
-          : error instanceof Error
-            ? `${error.name}: ${error.message}`
-            : typeof error;
-      const line = STREAM_FAILED(handlerName(context), status_code, detail, cause);
-      if (status_code >= 500) {
-        this.logger.error(line);
-      } else {
-        this.logger.warn(line);
-      }
-    };
+    const handler = handlerName(context);
+    return (error: unknown, payload: ChatErrorPayload) => logFailure(this.logger, handler, error, payload);
   }
-}
-
-function handlerName(context: ExecutionContext): string {
-  return `${context.getClass().name}.${context.getHandler().name}`;
 }

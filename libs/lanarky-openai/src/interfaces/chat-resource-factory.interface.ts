@@ -4,13 +4,15 @@ import type { OpenAIResource } from '../resources/openai.resource';
 
 /** What a {@link ChatResourceFactory} learns of the turn it builds a resource for. */
 export interface ChatFactoryContext {
-  /** The HTTP upgrade request the socket was opened with (URL, query, headers). */
+  /** Over websockets: the HTTP upgrade request the socket was opened with (URL, query, headers). */
   handshake?: IncomingMessage;
+  /** Over HTTP (`@UseCompletion()`): the request being answered. */
+  request?: IncomingMessage;
 }
 
 /**
- * A provider that builds the resource of each chat turn: a factory as a Nest provider, so it
- * can inject anything Nest can.
+ * A provider that builds the resource of each chat turn or request: a factory as a Nest
+ * provider, so it can inject anything Nest can.
  *
  * @example
  * \@Injectable()

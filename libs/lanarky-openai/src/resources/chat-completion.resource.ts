@@ -47,6 +47,12 @@ export class ChatCompletionResource extends OpenAIResource {
     this.params = params;
   }
 
+  /** Asks for `format` (say, a JSON schema) unless the factory chose a `response_format` itself. */
+  withResponseFormat(format: NonNullable<ChatCompletionParams['response_format']>): this {
+    this.params.response_format ??= format;
+    return this;
+  }
+
   /** The messages sent upstream: the system prompt first, then the conversation. */
   buildMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
     const conversation = messages.map(({ role, content }) => ({ role, content }));

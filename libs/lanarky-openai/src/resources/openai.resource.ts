@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Observable } from 'rxjs';
 import { NO_CLIENT } from '../lanarky-openai.messages';
 
@@ -62,6 +63,9 @@ export abstract class OpenAIResource {
    * Streams the reply to `messages` as text chunks. Unsubscribing aborts the upstream request.
    */
   abstract stream(messages: readonly ChatMessage[], options?: ResourceCallOptions): Observable<string>;
+
+  /** Asks for the whole reply at once (what `@UseCompletion()` injects). */
+  abstract call(messages: readonly ChatMessage[], options?: ResourceCallOptions): Promise<ChatCompletion>;
 }
 
 /** True for anything the pipeline can stream. */

@@ -85,6 +85,14 @@ function frameStream(frames: string[], contentRange: [number, number], delayMs: 
 }
 
 /**
+ * The exact JSON text the offline model sends when a request asks for JSON output:
+ * `{"answer": <its usual reply>, "model": "lanarky-offline"}`.
+ */
+export function offlineJsonReply(messages: readonly OfflineMessage[]): string {
+  return JSON.stringify({ answer: offlineReply(messages), model: OFFLINE_MODEL });
+}
+
+/**
  * A `fetch` that answers chat-completions requests locally, in the OpenAI wire format,
  * so the real SDK parses a real response: `new OpenAI({ apiKey: 'offline', fetch: createOfflineFetch() })`.
  */
@@ -108,7 +116,9 @@ export function createOfflineFetch(options: OfflineFetchOptions = {}): typeof fe
     }
     const messages: OfflineMessage[] = Array.isArray(body.messages) ? body.messages : [];
     const meta = completionMeta(typeof body.model === 'string' ? body.model : OFFLINE_MODEL);
-    const words = splitWords(offlineReply(messages));
+    // Asked for JSON (json_object or json_schema), the offline model answers a JSON document.
+    const wantsJson = typeof body.response_format?.type === 'string' && body.response_format.type.startsWith('json');
+    const words = splitWords(wantsJson ? offlineJsonReply(messages) : offlineReply(messages));
     const usage = estimateUsage(messages, words.length);
     if (!body.stream) return json(200, completionBody(meta, words.join(''), usage));
 
