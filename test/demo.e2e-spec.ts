@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { MockOpenAIServer, offlineReply } from '@lanarky/openai/testing';
-import { chat, completionText, userSays } from './support/sse';
+import { MockOpenAIServer, offlineJsonReply, offlineReply } from '@lanarky/openai/testing';
+import { chat, completionText, postChat, userSays } from './support/sse';
 import type { ChatApp } from './support/chat-app';
 import { startDemo } from './support/demo-app';
 
@@ -36,6 +36,23 @@ describe('demo app against an OpenAI-compatible server', () => {
     });
   });
 
+  it('answers POST /json with the model\'s JSON, asking upstream for json_object at the given temperature', async () => {
+    upstream.setReply({ text: '{"mood": "sassy"}' });
+
+    const response = await postChat(`${demo.url}/json?temperature=0.9`, userSays('how are you?'));
+
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ mood: 'sassy' });
+    expect(upstream.requests[0].body).toMatchObject({ temperature: 0.9, response_format: { type: 'json_object' } });
+  });
+
+  it('rejects POST /json with a temperature out of range, before upstream', async () => {
+    const response = await postChat(`${demo.url}/json?temperature=3`, userSays('hi'));
+
+    expect(response.status).toBe(400);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('answers ?stream=false with exactly one completion event', async () => {
     const response = await chat(`${demo.url}/chat?stream=false`, userSays('hi'));
 
@@ -62,6 +79,15 @@ describe('demo app with no key and no server: the embedded offline model', () =>
     expect(response.events.length).toBeGreaterThan(10);
     expect(completionText(response)).toBe(expected);
     expect(expected).toContain('What is Lanarky?');
+  });
+
+  it('answers POST /json with valid JSON', async () => {
+    const response = await postChat(`${demo.url}/json`, { messages: conversation });
+
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual(
+      JSON.parse(offlineJsonReply([{ role: 'system', content: 'You are a sassy assistant designed to output JSON.' }, ...conversation])),
+    );
   });
 
   it('answers stream=false with the same text in one event', async () => {

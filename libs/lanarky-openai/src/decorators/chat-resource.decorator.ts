@@ -10,6 +10,7 @@ import {
 import { SubscribeMessage } from '@nestjs/websockets';
 import { CHAT_RESOURCE_METADATA } from '../lanarky-openai.constants';
 import { ChatResourceInterceptor } from '../interceptors/chat-resource.interceptor';
+import { ApiChatResource } from '../openapi/openapi.decorators';
 import { CHAT_EVENT } from '../ws/chat-frames';
 import { ChatWsExceptionFilter } from '../ws/chat-ws-exception.filter';
 
@@ -45,5 +46,6 @@ export function ChatResource(path?: string, options: ChatResourceOptions = {}): 
     SetMetadata(CHAT_RESOURCE_METADATA, options),
     UseInterceptors(ChatResourceInterceptor),
     UseFilters(ChatWsExceptionFilter),
+    ApiChatResource(),
   );
 }

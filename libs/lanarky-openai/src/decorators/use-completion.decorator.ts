@@ -1,5 +1,6 @@
 import { SetMetadata, UseInterceptors, applyDecorators, createParamDecorator, type ExecutionContext, type Type } from '@nestjs/common';
 import type { ChatResourceFactory } from '../interfaces/chat-resource-factory.interface';
+import { ApiCompletion } from '../openapi/openapi.decorators';
 import { COMPLETION_METADATA } from '../lanarky-openai.constants';
 import { CompletionInterceptor, completionOf } from '../interceptors/completion.interceptor';
 import type { OpenAIResource } from '../resources/openai.resource';
@@ -46,10 +47,12 @@ export interface CompletionMetadata extends UseCompletionOptions {
  * }
  */
 export function UseCompletion(factory: CompletionFactory, options: UseCompletionOptions = {}): MethodDecorator {
-  return applyDecorators(
-    SetMetadata<string, CompletionMetadata>(COMPLETION_METADATA, { ...options, factory }),
-    UseInterceptors(CompletionInterceptor),
-  );
+  return (target, key, descriptor) =>
+    applyDecorators(
+      SetMetadata<string, CompletionMetadata>(COMPLETION_METADATA, { ...options, factory }),
+      UseInterceptors(CompletionInterceptor),
+      ApiCompletion(factory, target),
+    )(target, key, descriptor);
 }
 
 /**
