@@ -7,6 +7,15 @@ export const UPSTREAM_CONNECTION_LOST = 'Upstream connection lost';
 export const UPSTREAM_TIMEOUT = 'Upstream timeout';
 export const UPSTREAM_REJECTED = 'Upstream rejected the request';
 export const INTERNAL_SERVER_ERROR = 'Internal Server Error';
+export const SHUTTING_DOWN = 'Server shutting down';
+export const SHUTDOWN_STARTED = (streams: number, grace: number) =>
+  `Shutting down: ${streams} stream(s) in flight get ${grace} ms to finish`;
+export const TOO_MANY_TURNS = (limit: number) => `too many turns waiting on this socket (at most ${limit})`;
+export const CLIENT_NOT_READING = (buffered: number, limit: number) =>
+  `A websocket client is not reading: ${buffered} bytes wait for it, over the ${limit} allowed; dropping it`;
+export const STREAM_CUT_SHORT = 'Upstream stream ended before its last chunk';
+export const CHUNK_NOT_JSON = 'Upstream sent a chunk that is not JSON';
+export const BODY_NOT_UTF8 = 'request body is not valid UTF-8';
 
 export const BODY_NOT_AN_OBJECT = 'request body must be a JSON object';
 export const MESSAGE_NOT_AN_OBJECT = (index: number) => `messages.${index} must be an object`;

@@ -1,9 +1,10 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import OpenAI from 'openai';
 import type { ChatFeatureOptions } from './interfaces/chat-resource-factory.interface';
 import type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
 import { OPENAI_CLIENT } from './lanarky-openai.constants';
 import { ConfigurableModuleClass, LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
+import { ChatStreamTracker } from './lifecycle/chat-stream.tracker';
 import { ChatRequestValidator } from './validation/chat-request.validator';
 import { createChatGateway } from './ws/chat-gateway.factory';
 
@@ -22,8 +23,20 @@ function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
     project,
     timeout,
     maxRetries,
+    logger: sdkLogger,
   });
 }
+
+/**
+ * The SDK's own log lines, through Nest's Logger. Only their message: the SDK may add request
+ * details or a raw chunk as further arguments, which stay out of the log.
+ */
+const sdkLogger = ((logger: Logger) => ({
+  error: (message: string) => logger.error(message),
+  warn: (message: string) => logger.warn(message),
+  info: (message: string) => logger.log(message),
+  debug: (message: string) => logger.debug(message),
+}))(new Logger('OpenAI'));
 
 /**
  * Configures the OpenAI client and limits behind every `@ChatResource()` endpoint.
@@ -39,8 +52,9 @@ function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
   providers: [
     { provide: OPENAI_CLIENT, useFactory: createOpenAIClient, inject: [LANARKY_OPENAI_OPTIONS] },
     ChatRequestValidator,
+    ChatStreamTracker,
   ],
-  exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator],
+  exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator, ChatStreamTracker],
 })
 export class LanarkyOpenAIModule extends ConfigurableModuleClass {
   /**

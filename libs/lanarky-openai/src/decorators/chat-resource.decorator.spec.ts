@@ -121,9 +121,9 @@ describe('@ChatResource()', () => {
     });
   });
 
-  it("passes maxPendingDataLength to Nest's @Sse() options", () => {
+  it("passes maxPendingDataLength to Nest's @Sse() options, 1 Mi characters by default", () => {
     expect(meta(SSE_OPTIONS_METADATA, proto.tuned)).toEqual({ maxPendingDataLength: 64 * 1024 });
-    expect(meta(SSE_OPTIONS_METADATA, proto.plain)).toEqual({ maxPendingDataLength: undefined });
+    expect(meta(SSE_OPTIONS_METADATA, proto.plain)).toEqual({ maxPendingDataLength: 1024 * 1024 });
   });
 
   it('writes nothing on the class', () => {

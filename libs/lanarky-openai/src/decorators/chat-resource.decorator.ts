@@ -8,7 +8,7 @@ import {
   applyDecorators,
 } from '@nestjs/common';
 import { SubscribeMessage } from '@nestjs/websockets';
-import { CHAT_RESOURCE_METADATA } from '../lanarky-openai.constants';
+import { CHAT_RESOURCE_METADATA, DEFAULT_MAX_PENDING_DATA } from '../lanarky-openai.constants';
 import { ChatResourceInterceptor } from '../interceptors/chat-resource.interceptor';
 import { ApiChatResource } from '../openapi/openapi.decorators';
 import { CHAT_EVENT } from '../ws/chat-frames';
@@ -18,7 +18,10 @@ import { ChatWsExceptionFilter } from '../ws/chat-ws-exception.filter';
 export interface ChatResourceOptions {
   /** Overrides the module's `keepAliveInterval` for this endpoint (milliseconds, 0 turns it off). */
   keepAliveInterval?: number;
-  /** Characters of events that may wait for a client that does not read (Nest's `@Sse()` option). */
+  /**
+   * Characters of events that may wait for a client that does not read; past it the connection is
+   * dropped and the upstream aborted (Nest's `@Sse()` option; default 1 Mi characters).
+   */
   maxPendingDataLength?: number;
 }
 
@@ -40,7 +43,7 @@ export interface ChatResourceOptions {
  */
 export function ChatResource(path?: string, options: ChatResourceOptions = {}): MethodDecorator {
   return applyDecorators(
-    Sse(path, { method: RequestMethod.POST, maxPendingDataLength: options.maxPendingDataLength }),
+    Sse(path, { method: RequestMethod.POST, maxPendingDataLength: options.maxPendingDataLength ?? DEFAULT_MAX_PENDING_DATA }),
     HttpCode(200),
     SubscribeMessage(CHAT_EVENT),
     SetMetadata(CHAT_RESOURCE_METADATA, options),

@@ -159,10 +159,16 @@ describe('toChatError', () => {
 
     it.each([
       ['InternalServerErrorException', new InternalServerErrorException('db password is hunter2')],
-      ['ServiceUnavailableException', new ServiceUnavailableException('down')],
       ['HttpException 502', new HttpException('bad gateway detail', 502)],
     ])('a 5xx %s becomes 500 Internal Server Error', (_, error) => {
       expect(toChatError(error)).toEqual({ status_code: 500, detail: INTERNAL_SERVER_ERROR });
+    });
+
+    it('keeps a 503 ServiceUnavailableException (the shutdown) with its message', () => {
+      expect(toChatError(new ServiceUnavailableException('Server shutting down'))).toEqual({
+        status_code: 503,
+        detail: 'Server shutting down',
+      });
     });
   });
 

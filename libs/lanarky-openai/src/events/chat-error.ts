@@ -38,8 +38,9 @@ export function toChatError(error: unknown): ChatErrorPayload {
   if (error instanceof APIError) {
     return fromUpstreamStatus(error);
   }
-  // Raised on purpose for the client by a pipe or a factory (say, a bad query parameter).
-  if (error instanceof HttpException && error.getStatus() < 500) {
+  // Raised on purpose for the client by a pipe or a factory (say, a bad query parameter), or
+  // a 503 while the server shuts down.
+  if (error instanceof HttpException && (error.getStatus() < 500 || error.getStatus() === HttpStatus.SERVICE_UNAVAILABLE)) {
     return payload(error.getStatus(), httpExceptionDetail(error));
   }
   return payload(HttpStatus.INTERNAL_SERVER_ERROR, INTERNAL_SERVER_ERROR);

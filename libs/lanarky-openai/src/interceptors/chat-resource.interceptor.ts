@@ -18,13 +18,14 @@ import type { ChatErrorPayload } from '../events/chat-error';
 import { ChatEventType, type ChatEvent } from '../events/chat-event';
 import { report, toChatEvents, toSseEvents } from '../events/chat-event.operators';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
-import { CHAT_RESOURCE_METADATA, DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_MODEL } from '../lanarky-openai.constants';
+import { CHAT_RESOURCE_METADATA, DEFAULT_KEEP_ALIVE_INTERVAL } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
-import type { ChatMessage, OpenAIResource } from '../resources/openai.resource';
+import type { ChatMessage, OpenAIResource, ResourceDefaults } from '../resources/openai.resource';
+import { ChatStreamTracker } from '../lifecycle/chat-stream.tracker';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
-import { bindResource, handlerName, logFailure, type ResourceDefaults } from './pipeline.utils';
+import { bindResource, handlerName, logFailure, resourceDefaults } from './pipeline.utils';
 
 /**
  * The pipeline of `@ChatResource()`, for controllers and gateways alike: validates the request
@@ -42,8 +43,9 @@ export class ChatResourceInterceptor implements NestInterceptor {
     @Inject(LANARKY_OPENAI_OPTIONS) private readonly options: LanarkyOpenAIModuleOptions,
     private readonly validator: ChatRequestValidator,
     private readonly reflector: Reflector,
+    private readonly streams: ChatStreamTracker,
   ) {
-    this.defaults = { client, model: options.defaultModel ?? DEFAULT_MODEL };
+    this.defaults = resourceDefaults(client, options);
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<MessageEvent | ChatEvent>> {
@@ -60,7 +62,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
       this.reflector.get<ChatResourceOptions | undefined>(CHAT_RESOURCE_METADATA, context.getHandler()) ?? {};
 
     return this.resource(context, next).pipe(
-      switchMap((resource) => resource.stream(messages).pipe(toSseEvents({ keepAliveInterval, onError }))),
+      switchMap((resource) => this.streams.track(resource.stream(messages)).pipe(toSseEvents({ keepAliveInterval, onError }))),
       catchError((error: unknown) =>
         // A pipe's 4xx (say, a bad query parameter) still gets a plain answer while it can.
         error instanceof HttpException && !response.headersSent
@@ -81,7 +83,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
   }
 
   private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[]): Observable<string> {
-    return this.resource(context, next).pipe(switchMap((resource) => resource.stream(messages)));
+    return this.resource(context, next).pipe(switchMap((resource) => this.streams.track(resource.stream(messages))));
   }
 
   /** The factory's resource, with the module's client and model where it names none. */

@@ -22,12 +22,13 @@ import { InjectOpenAI } from '../decorators/inject-openai.decorator';
 import { toChatError } from '../events/chat-error';
 import type { ChatResourceFactory } from '../interfaces/chat-resource-factory.interface';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
-import { COMPLETION_METADATA, DEFAULT_MODEL } from '../lanarky-openai.constants';
+import { COMPLETION_METADATA } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { NOT_A_FACTORY } from '../lanarky-openai.messages';
 import { ChatCompletionResource } from '../resources/chat-completion.resource';
+import type { ResourceDefaults } from '../resources/openai.resource';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
-import { bindResource, handlerName, logFailure, type ResourceDefaults } from './pipeline.utils';
+import { bindResource, handlerName, logFailure, resourceDefaults } from './pipeline.utils';
 
 /** What the interceptor leaves on a request for `@Completion()`. */
 interface ComputedCompletion {
@@ -69,7 +70,7 @@ export class CompletionInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
   ) {
-    this.defaults = { client, model: options.defaultModel ?? DEFAULT_MODEL };
+    this.defaults = resourceDefaults(client, options);
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {

@@ -3,12 +3,17 @@ import { HttpException } from '@nestjs/common';
 import { APIError, type OpenAI } from 'openai';
 import type { ChatErrorPayload } from '../events/chat-error';
 import { NOT_A_RESOURCE, STREAM_FAILED } from '../lanarky-openai.messages';
-import { isOpenAIResource, type OpenAIResource } from '../resources/openai.resource';
+import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
+import { DEFAULT_IDLE_TIMEOUT, DEFAULT_MODEL } from '../lanarky-openai.constants';
+import { isOpenAIResource, type OpenAIResource, type ResourceDefaults } from '../resources/openai.resource';
 
-/** The module's client and model, for resources that name neither. */
-export interface ResourceDefaults {
-  client: OpenAI;
-  model: string;
+/** The module's client, model and idle timeout, for resources that name none. */
+export function resourceDefaults(client: OpenAI, options: LanarkyOpenAIModuleOptions): ResourceDefaults {
+  return {
+    client,
+    model: options.defaultModel ?? DEFAULT_MODEL,
+    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+  };
 }
 
 /** `Class.method` of the handler a context runs, for log lines. */

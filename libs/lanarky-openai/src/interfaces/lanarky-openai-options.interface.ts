@@ -20,6 +20,11 @@ export interface LanarkyOpenAIModuleOptions {
   defaultModel?: string;
   /** Upstream request timeout in milliseconds (the SDK's default: 10 minutes). */
   timeout?: number;
+  /**
+   * Milliseconds a started stream may go without a chunk before it is given up as stalled and
+   * ends with 504 (default 300,000: generous, for models that think before they speak; 0 never).
+   */
+  idleTimeout?: number;
   /** Upstream retries on connection errors, 429 and 5xx (the SDK's default: 2). */
   maxRetries?: number;
   /** A ready client; when given, the connection options above are ignored. */
@@ -33,6 +38,11 @@ export interface LanarkyOpenAIModuleOptions {
    * to at least this much (`app.useBodyParser('json', { limit: ... })`): Express's default is 100 KiB.
    */
   bodyLimit?: number;
+  /**
+   * Milliseconds streams in flight get to finish when the app shuts down; the rest then end with a
+   * 503 error event (default 10,000). Call `app.enableShutdownHooks()` for signals to close the app.
+   */
+  shutdownGracePeriod?: number;
   /** Milliseconds without a chunk after which an SSE comment keeps proxies from closing the stream (default 15,000; 0 turns it off). */
   keepAliveInterval?: number;
 }

@@ -1,4 +1,4 @@
-import { APIConnectionError, OpenAIError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsBase,
@@ -6,6 +6,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import { Observable, type Subscriber } from 'rxjs';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
+import { CHUNK_NOT_JSON, STREAM_CUT_SHORT } from '../lanarky-openai.messages';
 import {
   OpenAIResource,
   type ChatMessage,
@@ -40,8 +41,8 @@ export class ChatCompletionResource extends OpenAIResource {
   readonly system?: string;
   private readonly params: ChatCompletionParams;
 
-  constructor({ client, model, stream = false, system, ...params }: ChatCompletionResourceOptions = {}) {
-    super({ client, model });
+  constructor({ client, model, idleTimeout, stream = false, system, ...params }: ChatCompletionResourceOptions = {}) {
+    super({ client, model, idleTimeout });
     this.streaming = stream;
     this.system = system;
     this.params = params;
@@ -100,25 +101,56 @@ export class ChatCompletionResource extends OpenAIResource {
       }
       return;
     }
-    const chunks = await this.client.chat.completions.create(
-      { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
-      { signal },
-    );
+    // The request has its own controller, so that a stall can end it apart from the caller.
+    const client = this.client;
+    const request = new AbortController();
+    const stop = () => request.abort();
+    if (signal.aborted) {
+      stop();
+    }
+    signal.addEventListener('abort', stop, { once: true });
+    let stalled = false;
+    const idle = this.idleTimeout ? setTimeout(() => ((stalled = true), stop()), this.idleTimeout) : undefined;
+    let finished = false;
     try {
+      const chunks = await client.chat.completions.create(
+        { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
+        { signal: request.signal },
+      );
+      idle?.refresh();
       for await (const chunk of chunks) {
+        idle?.refresh();
+        const choice = chunk.choices[0];
         // Role-only deltas, `content: null` and usage-only chunks (empty `choices`) carry no text.
-        const text = chunk.choices[0]?.delta?.content;
+        const text = choice?.delta?.content;
         if (text) {
           subscriber.next(text);
         }
+        finished ||= Boolean(choice?.finish_reason);
       }
     } catch (error) {
-      throw asSdkError(error);
+      throw stalled ? new APIConnectionTimeoutError() : asSdkError(error);
+    } finally {
+      clearTimeout(idle);
+      signal.removeEventListener('abort', stop);
+    }
+    // The SDK ends its iterator quietly when aborted, and when the body ends early.
+    if (stalled) {
+      throw new APIConnectionTimeoutError();
+    }
+    if (!finished && !signal.aborted) {
+      throw new APIConnectionError({ message: STREAM_CUT_SHORT });
     }
   }
 }
 
-/** A socket that fails mid-stream surfaces as a bare fetch error: give it the SDK's own name. */
+/** Failures while reading the stream, in the SDK's own terms: a broken socket, or a chunk that is not JSON. */
 function asSdkError(error: unknown): unknown {
-  return error instanceof OpenAIError ? error : new APIConnectionError({ cause: error as Error });
+  if (error instanceof OpenAIError) {
+    return error;
+  }
+  if (error instanceof SyntaxError) {
+    return new APIError(undefined, undefined, CHUNK_NOT_JSON, undefined);
+  }
+  return new APIConnectionError({ cause: error as Error });
 }

@@ -15,6 +15,15 @@ export interface OpenAIResourceOptions {
   client?: OpenAI;
   /** The model to ask; by default, the module's `defaultModel`. */
   model?: string;
+  /** Milliseconds a stream may go without a chunk before it ends with 504; by default, the module's `idleTimeout`. */
+  idleTimeout?: number;
+}
+
+/** What the pipeline fills in where a factory left it out. */
+export interface ResourceDefaults {
+  client: OpenAI;
+  model: string;
+  idleTimeout?: number;
 }
 
 /** Options of one call of a resource. */
@@ -30,10 +39,12 @@ export interface ResourceCallOptions {
 export abstract class OpenAIResource {
   private _client?: OpenAI;
   private _model?: string;
+  private _idleTimeout?: number;
 
   protected constructor(options: OpenAIResourceOptions = {}) {
     this._client = options.client;
     this._model = options.model;
+    this._idleTimeout = options.idleTimeout;
   }
 
   /** The client this resource calls. */
@@ -49,13 +60,19 @@ export abstract class OpenAIResource {
     return this._model;
   }
 
+  /** Milliseconds a stream may go without a chunk (0 or absent: no limit). */
+  get idleTimeout(): number | undefined {
+    return this._idleTimeout;
+  }
+
   /**
    * Fills in the client and model the factory left out; the pipeline calls it with the
    * module's. Returns the resource itself.
    */
-  withDefaults(defaults: { client: OpenAI; model: string }): this {
+  withDefaults(defaults: ResourceDefaults): this {
     this._client ??= defaults.client;
     this._model ??= defaults.model;
+    this._idleTimeout ??= defaults.idleTimeout;
     return this;
   }
 

@@ -35,6 +35,16 @@ export interface MockReply {
   hang?: boolean;
   /** Writes the body in pieces of at most N bytes, one socket write each, so UTF-8 characters get split. */
   fragmentBytes?: number;
+  /** Fault: after N content chunks, sends nothing more but keeps the connection open (a stalled stream). */
+  stallAfterChunks?: number;
+  /** Fault: after N content chunks, sends an event whose data is not JSON. */
+  invalidChunkAfter?: number;
+  /** Fault: ends the body cleanly after the content, with no finishing chunk and no `[DONE]`. */
+  cutShort?: boolean;
+  /** With `status`: answers an HTML page instead of an OpenAI error body, as a proxy in front would. */
+  html?: boolean;
+  /** With `status`: a `retry-after-ms` header, so that the SDK's retries come quickly. */
+  retryAfterMs?: number;
 }
 
 /** A chat-completions request as the mock received it. */
@@ -92,7 +102,8 @@ export class MockOpenAIServer extends EventEmitter {
   static expectedText(reply: MockReply): string {
     if (reply.status || reply.hang) return '';
     const contents = contentsOf(reply);
-    return contents.slice(0, reply.resetAfterChunks ?? contents.length).join('');
+    const cut = Math.min(reply.resetAfterChunks ?? Infinity, reply.stallAfterChunks ?? Infinity, reply.invalidChunkAfter ?? Infinity);
+    return contents.slice(0, Number.isFinite(cut) ? cut : contents.length).join('');
   }
 
   /** Replaces the reply used for following requests. */
@@ -193,7 +204,7 @@ export class MockOpenAIServer extends EventEmitter {
 
     const reply = this.queue.shift() ?? this.reply;
     if (reply.hang) return;
-    if (reply.status) return this.send(res, signal, reply.status, errorBody(reply.status, reply.errorMessage), reply);
+    if (reply.status) return this.fail(res, signal, reply);
     if (typeof body !== 'object' || body === null) {
       return this.send(res, signal, 400, errorBody(400, 'We could not parse the JSON body of your request.'), reply);
     }
@@ -220,9 +231,21 @@ export class MockOpenAIServer extends EventEmitter {
       if (signal.aborted) return;
       await write(res, signal, frame, reply.fragmentBytes);
       if (index + 1 === reply.resetAfterChunks) return reset();
+      if (index + 1 === reply.stallAfterChunks) return; // open until the client gives up
+      if (index + 1 === reply.invalidChunkAfter) await write(res, signal, 'data: {"choices": [{"delta": \n\n');
     }
-    await write(res, signal, frames.tail, reply.fragmentBytes);
+    if (!reply.cutShort) await write(res, signal, frames.tail, reply.fragmentBytes);
     if (!signal.aborted) res.end();
+  }
+
+  /** An error answer: an OpenAI error body, or a proxy's HTML page. */
+  private fail(res: ServerResponse, signal: AbortSignal, reply: MockReply) {
+    const status = reply.status!;
+    if (reply.retryAfterMs !== undefined) res.setHeader('retry-after-ms', String(reply.retryAfterMs));
+    if (!reply.html) return this.send(res, signal, status, errorBody(status, reply.errorMessage), reply);
+    const page = `<html><head><title>${status}</title></head><body><h1>${status} Bad Gateway</h1><p>nginx</p></body></html>`;
+    res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
+    res.end(page);
   }
 
   private async send(res: ServerResponse, signal: AbortSignal, status: number, body: unknown, reply: MockReply = {}) {

@@ -1,8 +1,8 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
-import { Subject, concatMap, defer, first, fromEvent, mergeMap, of, takeUntil, type Observable } from 'rxjs';
+import { Subject, concatMap, defer, finalize, first, fromEvent, mergeMap, of, takeUntil, type Observable } from 'rxjs';
 import { WebSocket, type RawData, type Server } from 'ws';
 import { ChatEventType } from '../events/chat-event';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
@@ -10,13 +10,22 @@ import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
 import { cancelTurn, rememberHandshake } from './chat-socket';
-import { FRAME_UNKNOWN } from '../lanarky-openai.messages';
+import { CLIENT_NOT_READING, FRAME_UNKNOWN, TOO_MANY_TURNS } from '../lanarky-openai.messages';
 
 /** Options of {@link LanarkyWsAdapter}. */
 export interface LanarkyWsAdapterOptions {
   /** Largest frame in bytes; a larger one closes the socket with 1009 (default: the module's `bodyLimit`, 1 MiB). */
   maxPayload?: number;
+  /** Turns a socket may have queued or running; one more gets a 429 error and the socket closes with 1008 (default 16). */
+  maxPendingTurns?: number;
+  /** Bytes waiting to be sent to a client that does not read; past it the socket is dropped and its upstream aborted (default 1 MiB). */
+  maxBufferedBytes?: number;
 }
+
+const DEFAULT_MAX_PENDING_TURNS = 16;
+const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Close code for a client that broke the socket's rules (RFC 6455). */
+const POLICY_VIOLATION = 1008;
 
 /**
  * Nest's `WsAdapter`, taught the chat protocol for gateways with a `@ChatResource()` handler:
@@ -30,11 +39,16 @@ export interface LanarkyWsAdapterOptions {
  */
 export class LanarkyWsAdapter extends WsAdapter {
   private readonly maxPayload: number;
+  private readonly maxPendingTurns: number;
+  private readonly maxBufferedBytes: number;
+  private readonly chatLogger = new Logger('LanarkyOpenAI');
 
   constructor(app: INestApplicationContext, options: LanarkyWsAdapterOptions = {}) {
     super(app);
     const moduleOptions = app.get<LanarkyOpenAIModuleOptions | undefined>(LANARKY_OPENAI_OPTIONS, { strict: false });
     this.maxPayload = options.maxPayload ?? moduleOptions?.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.maxPendingTurns = options.maxPendingTurns ?? DEFAULT_MAX_PENDING_TURNS;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   override create(port: number, options: Record<string, any> = {}): Server {
@@ -62,11 +76,28 @@ export class LanarkyWsAdapter extends WsAdapter {
     const turns = new Subject<Observable<unknown>>();
     const replies = new Subject<Observable<unknown>>();
     const send = (frame: unknown) => {
-      if (frame !== undefined && frame !== null && client.readyState === WebSocket.OPEN) {
-        client.send(JSON.stringify(frame));
+      if (frame === undefined || frame === null || client.readyState !== WebSocket.OPEN) {
+        return;
+      }
+      client.send(JSON.stringify(frame));
+      // A client that stops reading must not make the server hold its frames without bound.
+      if (client.bufferedAmount > this.maxBufferedBytes) {
+        this.chatLogger.warn(CLIENT_NOT_READING(client.bufferedAmount, this.maxBufferedBytes));
+        client.terminate();
       }
     };
-    // Turns wait for each other; replies of the gateway's other handlers do not, as under WsAdapter.
+    // Turns wait for each other, at most `maxPendingTurns` of them; replies of the gateway's
+    // other handlers do not wait, as under WsAdapter.
+    let pending = 0;
+    const enqueue = (turn: Observable<unknown>) => {
+      if (pending >= this.maxPendingTurns) {
+        send({ event: ChatEventType.Error, data: { status_code: 429, detail: TOO_MANY_TURNS(this.maxPendingTurns) } });
+        send(END_FRAME);
+        return client.close(POLICY_VIOLATION, 'too many turns waiting');
+      }
+      pending++;
+      turns.next(turn.pipe(finalize(() => pending--)));
+    };
     turns.pipe(concatMap((turn) => turn), takeUntil(close$)).subscribe(send);
     replies.pipe(mergeMap((reply) => reply), takeUntil(close$)).subscribe(send);
 
@@ -74,17 +105,17 @@ export class LanarkyWsAdapter extends WsAdapter {
       const frame = parseChatFrame(data, isBinary);
       switch (frame.kind) {
         case 'turn':
-          return turns.next(defer(() => transform(chat.callback(frame.data, CHAT_EVENT))));
+          return enqueue(defer(() => transform(chat.callback(frame.data, CHAT_EVENT))));
         case 'cancel':
           return cancelTurn(client);
         case 'event': {
           const handler = others.get(frame.event);
           return handler
             ? replies.next(defer(() => transform(handler.callback(frame.data, frame.event))))
-            : turns.next(invalidTurn(FRAME_UNKNOWN(frame.event)));
+            : enqueue(invalidTurn(FRAME_UNKNOWN(frame.event)));
         }
         case 'invalid':
-          return turns.next(invalidTurn(frame.detail));
+          return enqueue(invalidTurn(frame.detail));
       }
     });
   }
