@@ -13,7 +13,8 @@ export function setupDemo(app: NestExpressApplication): void {
   app.useStaticAssets(PUBLIC_DIR);
   // The page parses SSE with the same parser as the library's StreamingClient, as an ES module.
   app.useStaticAssets(dirname(require.resolve('eventsource-parser')), { prefix: '/vendor/eventsource-parser/' });
-  app.enableShutdownHooks();
+  // SIGTERM closes the app gracefully (streams get the module's grace period), then exits 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   // Swagger UI at /docs, the OpenAPI document at /docs-json, as FastAPI gave Lanarky users.
   const config = new DocumentBuilder()
     .setTitle('Lanarky for NestJS: demo')

@@ -18,6 +18,7 @@ export const CHUNK_NOT_JSON = 'Upstream sent a chunk that is not JSON';
 export const BODY_NOT_UTF8 = 'request body is not valid UTF-8';
 
 export const BODY_NOT_AN_OBJECT = 'request body must be a JSON object';
+export const BODY_TOO_DEEP = (limit: number) => `request body nests deeper than ${limit} levels`;
 export const MESSAGE_NOT_AN_OBJECT = (index: number) => `messages.${index} must be an object`;
 export const UNSUPPORTED_MEDIA_TYPE = (contentType: string | undefined) =>
   `Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`;

@@ -9,16 +9,21 @@ import {
 } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonObject } from '../utils/is-json-object';
+import { nestsDeeperThan } from '../utils/json-depth';
 import { createChatRequestDto, type ChatRequest } from '../dto/chat-request.dto';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_MESSAGES } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import {
   BODY_NOT_AN_OBJECT,
+  BODY_TOO_DEEP,
   BODY_TOO_LARGE,
   MESSAGE_NOT_AN_OBJECT,
   UNSUPPORTED_MEDIA_TYPE,
 } from '../lanarky-openai.messages';
+
+/** A chat body nests three levels (body, messages, message); anything far deeper is hostile. */
+const MAX_DEPTH = 16;
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -61,6 +66,9 @@ export class ChatRequestValidator {
   async validate(body: unknown): Promise<ChatRequest> {
     if (!isJsonObject(body)) {
       throw new BadRequestException([BODY_NOT_AN_OBJECT]);
+    }
+    if (nestsDeeperThan(body, MAX_DEPTH)) {
+      throw new BadRequestException([BODY_TOO_DEEP(MAX_DEPTH)]);
     }
     // class-validator's nesting would report a primitive message without naming its index.
     const { messages } = body;
