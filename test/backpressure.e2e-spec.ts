@@ -26,7 +26,7 @@ describe('backpressure: a client that stops reading', () => {
     await upstream.close();
   });
 
-  it('SSE: the stream is dropped past the pending-data limit, its upstream aborted, memory bounded', async () => {
+  it('SSE: the stream is dropped past the pending-data limit and its upstream aborted', async () => {
     upstream.setReply(FLOOD);
     const aborted = new Promise<void>((resolve) => upstream.once('abort', () => resolve()));
     const { port } = new URL(server.url);
@@ -38,7 +38,6 @@ describe('backpressure: a client that stops reading', () => {
     // Read the headers, then stop reading for good.
     await new Promise((resolve) => socket.once('data', resolve));
     socket.pause();
-    const heapBefore = process.memoryUsage().heapUsed;
 
     await aborted;
     const closed = await new Promise<boolean>((resolve) => {
@@ -49,8 +48,6 @@ describe('backpressure: a client that stops reading', () => {
 
     expect(upstream.abortedRequests).toBe(1);
     expect(closed).toBe(true);
-    // The server did not hold the 20 MB for the client (same process: a loose bound).
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
     upstream.setReply({ chunks: ['still', ' here'] });
     expect(completionText(await chat(`${server.url}/chat`, userSays('hi')))).toBe('still here');
   });

@@ -33,6 +33,8 @@ export {
   type OpenAIResourceOptions,
   type ResourceCallOptions,
 } from './resources/openai.resource';
+export { ChatRuns, type ChatRunRecord } from './lifecycle/chat-runs.service';
+export type { ChatRunResult } from './resources/chat-run';
 export { ChatRequestValidator } from './validation/chat-request.validator';
 export { useChatBodyParser } from './http/chat-body-parser';
 export { CANCEL_EVENT, CHAT_EVENT } from './ws/chat-frames';

@@ -13,6 +13,8 @@ export const SHUTDOWN_STARTED = (streams: number, grace: number) =>
 export const TOO_MANY_TURNS = (limit: number) => `too many turns waiting on this socket (at most ${limit})`;
 export const CLIENT_NOT_READING = (buffered: number, limit: number) =>
   `A websocket client is not reading: ${buffered} bytes wait for it, over the ${limit} allowed; dropping it`;
+export const ON_FINISH_FAILED = (error: unknown) =>
+  `An onFinish callback threw: ${error instanceof Error ? `${error.name}: ${error.message}` : typeof error}`;
 export const STREAM_CUT_SHORT = 'Upstream stream ended before its last chunk';
 export const CHUNK_NOT_JSON = 'Upstream sent a chunk that is not JSON';
 export const BODY_NOT_UTF8 = 'request body is not valid UTF-8';

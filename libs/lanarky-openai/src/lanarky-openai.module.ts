@@ -4,6 +4,7 @@ import type { ChatFeatureOptions } from './interfaces/chat-resource-factory.inte
 import type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
 import { OPENAI_CLIENT } from './lanarky-openai.constants';
 import { ConfigurableModuleClass, LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
+import { ChatRuns } from './lifecycle/chat-runs.service';
 import { ChatStreamTracker } from './lifecycle/chat-stream.tracker';
 import { ChatRequestValidator } from './validation/chat-request.validator';
 import { createChatGateway } from './ws/chat-gateway.factory';
@@ -53,8 +54,9 @@ const sdkLogger = ((logger: Logger) => ({
     { provide: OPENAI_CLIENT, useFactory: createOpenAIClient, inject: [LANARKY_OPENAI_OPTIONS] },
     ChatRequestValidator,
     ChatStreamTracker,
+    ChatRuns,
   ],
-  exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator, ChatStreamTracker],
+  exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator, ChatStreamTracker, ChatRuns],
 })
 export class LanarkyOpenAIModule extends ConfigurableModuleClass {
   /**

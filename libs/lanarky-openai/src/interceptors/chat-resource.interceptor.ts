@@ -21,7 +21,9 @@ import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-op
 import { CHAT_RESOURCE_METADATA, DEFAULT_KEEP_ALIVE_INTERVAL } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import type { ChatMessage, OpenAIResource, ResourceDefaults } from '../resources/openai.resource';
+import { ChatRuns, type ChatRunRecord } from '../lifecycle/chat-runs.service';
 import { ChatStreamTracker } from '../lifecycle/chat-stream.tracker';
+import type { ChatRunResult } from '../resources/chat-run';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
@@ -44,6 +46,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
     private readonly validator: ChatRequestValidator,
     private readonly reflector: Reflector,
     private readonly streams: ChatStreamTracker,
+    private readonly runs: ChatRuns,
   ) {
     this.defaults = resourceDefaults(client, options);
   }
@@ -61,8 +64,13 @@ export class ChatResourceInterceptor implements NestInterceptor {
     const { keepAliveInterval = this.options.keepAliveInterval ?? DEFAULT_KEEP_ALIVE_INTERVAL } =
       this.reflector.get<ChatResourceOptions | undefined>(CHAT_RESOURCE_METADATA, context.getHandler()) ?? {};
 
+    const onFinish = this.onFinish(context, 'sse');
+
     return this.resource(context, next).pipe(
-      switchMap((resource) => this.streams.track(resource.stream(messages)).pipe(toSseEvents({ keepAliveInterval, onError }))),
+      switchMap((resource) => {
+        const chunks = this.streams.track(resource.stream(messages, { onFinish }));
+        return chunks.pipe(toSseEvents({ keepAliveInterval, onError }));
+      }),
       catchError((error: unknown) =>
         // A pipe's 4xx (say, a bad query parameter) still gets a plain answer while it can.
         error instanceof HttpException && !response.headersSent
@@ -83,7 +91,8 @@ export class ChatResourceInterceptor implements NestInterceptor {
   }
 
   private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[]): Observable<string> {
-    return this.resource(context, next).pipe(switchMap((resource) => this.streams.track(resource.stream(messages))));
+    const onFinish = this.onFinish(context, 'ws');
+    return this.resource(context, next).pipe(switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish }))));
   }
 
   /** The factory's resource, with the module's client and model where it names none. */
@@ -92,6 +101,11 @@ export class ChatResourceInterceptor implements NestInterceptor {
       take(1),
       map((value: unknown) => bindResource(value, handlerName(context), this.defaults)),
     );
+  }
+
+  private onFinish(context: ExecutionContext, transport: ChatRunRecord['transport']) {
+    const handler = handlerName(context);
+    return (result: ChatRunResult) => this.runs.report({ ...result, handler, transport });
   }
 
   private onError(context: ExecutionContext) {

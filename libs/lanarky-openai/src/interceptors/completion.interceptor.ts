@@ -27,6 +27,8 @@ import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { NOT_A_FACTORY } from '../lanarky-openai.messages';
 import { ChatCompletionResource } from '../resources/chat-completion.resource';
 import type { ResourceDefaults } from '../resources/openai.resource';
+import { ChatRuns } from '../lifecycle/chat-runs.service';
+import type { ChatRunResult } from '../resources/chat-run';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
 import { bindResource, handlerName, logFailure, resourceDefaults } from './pipeline.utils';
 
@@ -69,6 +71,7 @@ export class CompletionInterceptor implements NestInterceptor {
     private readonly validator: ChatRequestValidator,
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
+    private readonly runs: ChatRuns,
   ) {
     this.defaults = resourceDefaults(client, options);
   }
@@ -90,7 +93,8 @@ export class CompletionInterceptor implements NestInterceptor {
       if (schema && resource instanceof ChatCompletionResource) {
         resource.withResponseFormat(jsonSchemaFormat(schema));
       }
-      const completion = await resource.call(messages, { signal: left.signal });
+      const onFinish = (result: ChatRunResult) => this.runs.report({ ...result, handler, transport: 'http' });
+      const completion = await resource.call(messages, { signal: left.signal, onFinish });
       const json = schema ? await validateAnswer(parseAnswer(completion), schema as Type<object>) : undefined;
       computed.set(request, { completion, json });
     } catch (error) {

@@ -13,6 +13,7 @@ export function resourceDefaults(client: OpenAI, options: LanarkyOpenAIModuleOpt
     client,
     model: options.defaultModel ?? DEFAULT_MODEL,
     idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+    streamUsage: options.streamUsage,
   };
 }
 

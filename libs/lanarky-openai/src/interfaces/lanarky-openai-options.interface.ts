@@ -25,6 +25,8 @@ export interface LanarkyOpenAIModuleOptions {
    * ends with 504 (default 300,000: generous, for models that think before they speak; 0 never).
    */
   idleTimeout?: number;
+  /** Ask streams for token usage with `stream_options.include_usage` (default true; off for servers that reject it). */
+  streamUsage?: boolean;
   /** Upstream retries on connection errors, 429 and 5xx (the SDK's default: 2). */
   maxRetries?: number;
   /** A ready client; when given, the connection options above are ignored. */

@@ -114,7 +114,18 @@ describe('ChatCompletionResource', () => {
         max_tokens: 42,
         response_format: { type: 'json_object' },
         user: 'user-1',
+        stream_options: { include_usage: true },
       });
+    });
+
+    it('asks for usage unless streamUsage is false, keeping stream_options given', async () => {
+      await collect(new ChatCompletionResource({ client, stream: true, streamUsage: false }).stream(messages));
+      await collect(
+        new ChatCompletionResource({ client, stream: true, stream_options: { include_obfuscation: false } }).stream(messages),
+      );
+
+      expect(server.requests[0].body.stream_options).toBeUndefined();
+      expect(server.requests[1].body.stream_options).toEqual({ include_obfuscation: false, include_usage: true });
     });
 
     it('skips the role-only first delta, empty deltas and the usage-only chunk', async () => {

@@ -4,15 +4,19 @@ import type {
   ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
+import { Logger } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
-import { CHUNK_NOT_JSON, STREAM_CUT_SHORT } from '../lanarky-openai.messages';
+import { CHUNK_NOT_JSON, ON_FINISH_FAILED, STREAM_CUT_SHORT } from '../lanarky-openai.messages';
+import { ChatRun, type ChatRunResult } from './chat-run';
 import {
   OpenAIResource,
   type ChatMessage,
   type OpenAIResourceOptions,
   type ResourceCallOptions,
 } from './openai.resource';
+
+const logger = new Logger('LanarkyOpenAI');
 
 /** Parameters of `chat.completions.create` that a resource passes through as given. */
 export type ChatCompletionParams = Omit<ChatCompletionCreateParamsBase, 'messages' | 'model' | 'stream'>;
@@ -41,8 +45,17 @@ export class ChatCompletionResource extends OpenAIResource {
   readonly system?: string;
   private readonly params: ChatCompletionParams;
 
-  constructor({ client, model, idleTimeout, stream = false, system, ...params }: ChatCompletionResourceOptions = {}) {
-    super({ client, model, idleTimeout });
+  constructor({
+    client,
+    model,
+    idleTimeout,
+    streamUsage,
+    onFinish,
+    stream = false,
+    system,
+    ...params
+  }: ChatCompletionResourceOptions = {}) {
+    super({ client, model, idleTimeout, streamUsage, onFinish });
     this.streaming = stream;
     this.system = system;
     this.params = params;
@@ -61,41 +74,86 @@ export class ChatCompletionResource extends OpenAIResource {
   }
 
   /** Asks for the whole reply at once. */
-  call(messages: readonly ChatMessage[], { signal }: ResourceCallOptions = {}): Promise<ChatCompletion> {
-    return this.client.chat.completions.create(
-      { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: false },
-      { signal },
-    );
+  async call(messages: readonly ChatMessage[], { signal, onFinish }: ResourceCallOptions = {}): Promise<ChatCompletion> {
+    const run = this.startRun(onFinish);
+    try {
+      const completion = await this.request(messages, signal, run);
+      run.end();
+      return completion;
+    } catch (error) {
+      run.end(signal?.aborted ? { aborted: true } : { error });
+      throw error;
+    }
   }
 
   /**
    * Streams the reply: one chunk per upstream delta that carries text, or the whole text once
    * when `stream` is false. Unsubscribing aborts the upstream request; so does aborting
    * `signal`, which then completes the stream. Failures error it with the SDK's error classes.
+   * Either way the run is reported once to `onFinish`.
    */
-  stream(messages: readonly ChatMessage[], { signal }: ResourceCallOptions = {}): Observable<string> {
+  stream(messages: readonly ChatMessage[], { signal, onFinish }: ResourceCallOptions = {}): Observable<string> {
     return new Observable<string>((subscriber) => {
+      const run = this.startRun(onFinish);
       const upstream = new AbortController();
       const abort = () => upstream.abort();
       if (signal?.aborted) {
         abort();
       }
       signal?.addEventListener('abort', abort, { once: true });
-      this.produce(messages, upstream.signal, subscriber).then(
-        () => subscriber.complete(),
-        // The caller's abort ends the stream as a finished one, whenever it comes.
-        (error: unknown) => (upstream.signal.aborted ? subscriber.complete() : subscriber.error(error)),
+      this.produce(messages, upstream.signal, subscriber, run).then(
+        () => {
+          run.end({ aborted: upstream.signal.aborted });
+          subscriber.complete();
+        },
+        (error: unknown) => {
+          // The caller's abort ends the stream as a finished one, whenever it comes.
+          if (upstream.signal.aborted) {
+            run.end({ aborted: true });
+            return subscriber.complete();
+          }
+          run.end({ error });
+          subscriber.error(error);
+        },
       );
       return () => {
+        run.end({ aborted: true }); // a no-op once the run ended on its own
         signal?.removeEventListener('abort', abort);
         upstream.abort();
       };
     });
   }
 
-  private async produce(messages: readonly ChatMessage[], signal: AbortSignal, subscriber: Subscriber<string>) {
+  private startRun(onFinish?: (result: ChatRunResult) => void): ChatRun {
+    return new ChatRun((result) => {
+      for (const listener of [this.onFinish, onFinish]) {
+        try {
+          listener?.(result);
+        } catch (error) {
+          logger.error(ON_FINISH_FAILED(error));
+        }
+      }
+    });
+  }
+
+  private async request(messages: readonly ChatMessage[], signal: AbortSignal | undefined, run: ChatRun) {
+    const completion = await this.client.chat.completions.create(
+      { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: false },
+      { signal },
+    );
+    const choice = completion.choices[0];
+    run.finishReason = choice?.finish_reason ?? null;
+    run.usage = completion.usage;
+    run.model = completion.model;
+    if (choice?.message?.content) {
+      run.chunk();
+    }
+    return completion;
+  }
+
+  private async produce(messages: readonly ChatMessage[], signal: AbortSignal, subscriber: Subscriber<string>, run: ChatRun) {
     if (!this.streaming) {
-      const text = (await this.call(messages, { signal })).choices[0]?.message?.content;
+      const text = (await this.request(messages, signal, run)).choices[0]?.message?.content;
       if (text) {
         subscriber.next(text);
       }
@@ -111,10 +169,10 @@ export class ChatCompletionResource extends OpenAIResource {
     signal.addEventListener('abort', stop, { once: true });
     let stalled = false;
     const idle = this.idleTimeout ? setTimeout(() => ((stalled = true), stop()), this.idleTimeout) : undefined;
-    let finished = false;
+    const usage = this.streamUsage ? { stream_options: { ...this.params.stream_options, include_usage: true } } : {};
     try {
       const chunks = await client.chat.completions.create(
-        { ...this.params, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
+        { ...this.params, ...usage, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
         { signal: request.signal },
       );
       idle?.refresh();
@@ -124,9 +182,16 @@ export class ChatCompletionResource extends OpenAIResource {
         // Role-only deltas, `content: null` and usage-only chunks (empty `choices`) carry no text.
         const text = choice?.delta?.content;
         if (text) {
+          run.chunk();
           subscriber.next(text);
         }
-        finished ||= Boolean(choice?.finish_reason);
+        if (choice?.finish_reason) {
+          run.finishReason = choice.finish_reason;
+        }
+        if (chunk.usage) {
+          run.usage = chunk.usage;
+        }
+        run.model ??= chunk.model;
       }
     } catch (error) {
       throw stalled ? new APIConnectionTimeoutError() : asSdkError(error);
@@ -138,7 +203,7 @@ export class ChatCompletionResource extends OpenAIResource {
     if (stalled) {
       throw new APIConnectionTimeoutError();
     }
-    if (!finished && !signal.aborted) {
+    if (!run.finishReason && !signal.aborted) {
       throw new APIConnectionError({ message: STREAM_CUT_SHORT });
     }
   }

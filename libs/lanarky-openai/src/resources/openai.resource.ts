@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { ChatRunResult } from './chat-run';
 import type { Observable } from 'rxjs';
 import { NO_CLIENT } from '../lanarky-openai.messages';
 
@@ -17,6 +18,10 @@ export interface OpenAIResourceOptions {
   model?: string;
   /** Milliseconds a stream may go without a chunk before it ends with 504; by default, the module's `idleTimeout`. */
   idleTimeout?: number;
+  /** Ask a stream for token usage (`stream_options.include_usage`); by default, the module's `streamUsage` (true). */
+  streamUsage?: boolean;
+  /** Called once when a run ends, finished, aborted or failed, with its figures. */
+  onFinish?: (result: ChatRunResult) => void;
 }
 
 /** What the pipeline fills in where a factory left it out. */
@@ -24,12 +29,15 @@ export interface ResourceDefaults {
   client: OpenAI;
   model: string;
   idleTimeout?: number;
+  streamUsage?: boolean;
 }
 
 /** Options of one call of a resource. */
 export interface ResourceCallOptions {
   /** Aborts the upstream request. */
   signal?: AbortSignal;
+  /** Called once when this run ends, besides the resource's own `onFinish`. */
+  onFinish?: (result: ChatRunResult) => void;
 }
 
 /**
@@ -40,11 +48,16 @@ export abstract class OpenAIResource {
   private _client?: OpenAI;
   private _model?: string;
   private _idleTimeout?: number;
+  private _streamUsage?: boolean;
+  /** The resource's own `onFinish`. */
+  protected readonly onFinish?: (result: ChatRunResult) => void;
 
   protected constructor(options: OpenAIResourceOptions = {}) {
     this._client = options.client;
     this._model = options.model;
     this._idleTimeout = options.idleTimeout;
+    this._streamUsage = options.streamUsage;
+    this.onFinish = options.onFinish;
   }
 
   /** The client this resource calls. */
@@ -65,6 +78,11 @@ export abstract class OpenAIResource {
     return this._idleTimeout;
   }
 
+  /** Whether streams ask the upstream for token usage. */
+  get streamUsage(): boolean {
+    return this._streamUsage ?? true;
+  }
+
   /**
    * Fills in the client and model the factory left out; the pipeline calls it with the
    * module's. Returns the resource itself.
@@ -73,6 +91,7 @@ export abstract class OpenAIResource {
     this._client ??= defaults.client;
     this._model ??= defaults.model;
     this._idleTimeout ??= defaults.idleTimeout;
+    this._streamUsage ??= defaults.streamUsage;
     return this;
   }
 
