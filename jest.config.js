@@ -7,7 +7,7 @@ const shared = {
   moduleNameMapper: {
     '^@lanarky/openai(|/.*)$': '<rootDir>/libs/lanarky-openai/src$1',
   },
-  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/libs/lanarky-openai/dist'],
+  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/libs/lanarky-openai/dist', '<rootDir>/libs/lanarky-openai/schematics-dist'],
 };
 
 module.exports = {

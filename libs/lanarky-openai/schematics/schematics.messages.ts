@@ -1,0 +1,15 @@
+/** Every text the schematics show, so specs assert the same words. */
+
+export const NAME_REQUIRED = 'Option (name) is required.';
+export const TYPESCRIPT_ONLY = 'The "chat-resource" schematic supports TypeScript only (language "ts").';
+export const UNKNOWN_PROJECT = (project: string) => `No project "${project}" in nest-cli.json.`;
+export const MODULE_NOT_FOUND = (path: string) =>
+  `Could not find ${path}: pass --module with the path of the app module, relative to the source root.`;
+export const NO_MODULE_DECORATOR = (path: string) => `${path} has no @Module({ ... }) to import LanarkyOpenAIModule into.`;
+export const MAIN_NOT_FOUND = (path: string) =>
+  `No ${path}: add useChatBodyParser(app) and app.useWebSocketAdapter(new LanarkyWsAdapter(app)) to your bootstrap.`;
+export const NO_NEST_FACTORY = (path: string) =>
+  `${path} has no "const app = await NestFactory.create(...)": add useChatBodyParser(app) and ` +
+  'app.useWebSocketAdapter(new LanarkyWsAdapter(app)) after it yourself.';
+export const OTHER_WS_ADAPTER = (path: string) =>
+  `${path} already installs a websocket adapter: chat gateways need new LanarkyWsAdapter(app) instead.`;
