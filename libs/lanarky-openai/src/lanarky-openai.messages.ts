@@ -20,6 +20,10 @@ export const CHUNK_NOT_JSON = 'Upstream sent a chunk that is not JSON';
 export const BODY_NOT_UTF8 = 'request body is not valid UTF-8';
 
 export const BODY_NOT_AN_OBJECT = 'request body must be a JSON object';
+export const UI_MESSAGES_NOT_ARRAY = 'messages must be an array of UI messages';
+export const UI_PARTS_NOT_ARRAY = (index: number) => `messages.${index}.parts must be an array`;
+export const UI_PART_NOT_TEXT = (index: number, at: number, type: unknown) =>
+  `messages.${index}.parts.${at} is ${typeof type === 'string' ? `a '${type}' part` : 'not a part'}: only text parts are supported`;
 export const BODY_TOO_DEEP = (limit: number) => `request body nests deeper than ${limit} levels`;
 export const MESSAGE_NOT_AN_OBJECT = (index: number) => `messages.${index} must be an object`;
 export const UNSUPPORTED_MEDIA_TYPE = (contentType: string | undefined) =>

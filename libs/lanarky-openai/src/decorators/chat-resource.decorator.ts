@@ -1,4 +1,5 @@
 import {
+  Header,
   HttpCode,
   RequestMethod,
   SetMetadata,
@@ -9,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { SubscribeMessage } from '@nestjs/websockets';
 import { CHAT_RESOURCE_METADATA, DEFAULT_MAX_PENDING_DATA } from '../lanarky-openai.constants';
+import { UI_MESSAGE_STREAM_HEADER } from '../ai-sdk/ui-message-stream';
 import { ChatResourceInterceptor } from '../interceptors/chat-resource.interceptor';
 import { ApiChatResource } from '../openapi/openapi.decorators';
 import { CHAT_EVENT } from '../ws/chat-frames';
@@ -23,6 +25,12 @@ export interface ChatResourceOptions {
    * dropped and the upstream aborted (Nest's `@Sse()` option; default 1 Mi characters).
    */
   maxPendingDataLength?: number;
+  /**
+   * The wire protocol: `lanarky` (default, PROTOCOL.md) or `ai-sdk`, the AI SDK's UI message
+   * stream v1 that `useChat` front ends speak (UI messages in, `text-delta`s and `finish` out).
+   * Applies to HTTP routes; gateways always speak the Lanarky frames.
+   */
+  protocol?: 'lanarky' | 'ai-sdk';
 }
 
 /**
@@ -50,5 +58,6 @@ export function ChatResource(path?: string, options: ChatResourceOptions = {}): 
     UseInterceptors(ChatResourceInterceptor),
     UseFilters(ChatWsExceptionFilter),
     ApiChatResource(),
+    ...(options.protocol === 'ai-sdk' ? [Header(UI_MESSAGE_STREAM_HEADER, 'v1')] : []),
   );
 }

@@ -16,6 +16,8 @@ import type { ChatResourceOptions } from '../decorators/chat-resource.decorator'
 import { InjectOpenAI } from '../decorators/inject-openai.decorator';
 import type { ChatErrorPayload } from '../events/chat-error';
 import { ChatEventType, type ChatEvent } from '../events/chat-event';
+import { fromUiMessages } from '../ai-sdk/ui-messages';
+import { toUiMessageStream, uiErrorParts } from '../ai-sdk/ui-message-stream';
 import { report, toChatEvents, toSseEvents } from '../events/chat-event.operators';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { CHAT_RESOURCE_METADATA, DEFAULT_KEEP_ALIVE_INTERVAL } from '../lanarky-openai.constants';
@@ -57,26 +59,30 @@ export class ChatResourceInterceptor implements NestInterceptor {
 
   private async sse(context: ExecutionContext, next: CallHandler): Promise<Observable<MessageEvent>> {
     const http = context.switchToHttp();
+    const { keepAliveInterval = this.options.keepAliveInterval ?? DEFAULT_KEEP_ALIVE_INTERVAL, protocol } =
+      this.reflector.get<ChatResourceOptions | undefined>(CHAT_RESOURCE_METADATA, context.getHandler()) ?? {};
+    const aiSdk = protocol === 'ai-sdk';
     // Thrown before the stream opens, so Nest answers with a plain 4xx and upstream sees nothing.
-    const { messages } = await this.validator.validateRequest(http.getRequest<Request>());
+    const request = http.getRequest<Request>();
+    const { messages } = await this.validator.validateRequest(request, aiSdk ? fromUiMessages : undefined);
     const response = http.getResponse<Response>();
     const onError = this.onError(context);
-    const { keepAliveInterval = this.options.keepAliveInterval ?? DEFAULT_KEEP_ALIVE_INTERVAL } =
-      this.reflector.get<ChatResourceOptions | undefined>(CHAT_RESOURCE_METADATA, context.getHandler()) ?? {};
-
-    const onFinish = this.onFinish(context, 'sse');
+    // The AI SDK's `finish` part carries the run's figures, known once the stream ended.
+    let result: ChatRunResult | undefined;
+    const reportRun = this.onFinish(context, 'sse');
+    const onFinish = (run: ChatRunResult) => reportRun((result = run));
+    const events = aiSdk ? toUiMessageStream(() => result, { onError }) : toSseEvents({ keepAliveInterval, onError });
 
     return this.resource(context, next).pipe(
-      switchMap((resource) => {
-        const chunks = this.streams.track(resource.stream(messages, { onFinish }));
-        return chunks.pipe(toSseEvents({ keepAliveInterval, onError }));
-      }),
-      catchError((error: unknown) =>
+      switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish })).pipe(events)),
+      catchError((error: unknown) => {
         // A pipe's 4xx (say, a bad query parameter) still gets a plain answer while it can.
-        error instanceof HttpException && !response.headersSent
-          ? throwError(() => error)
-          : of<MessageEvent>({ type: ChatEventType.Error, data: report(error, { onError }) }),
-      ),
+        if (error instanceof HttpException && !response.headersSent) {
+          return throwError(() => error);
+        }
+        const payload = report(error, { onError });
+        return aiSdk ? of(...uiErrorParts(payload.detail)) : of<MessageEvent>({ type: ChatEventType.Error, data: payload });
+      }),
     );
   }
 

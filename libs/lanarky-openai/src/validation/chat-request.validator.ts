@@ -50,8 +50,14 @@ export class ChatRequestValidator {
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   }
 
-  /** Checks an HTTP request: its content type, its size, then its parsed body. */
-  async validateRequest(request: { headers: IncomingHttpHeaders; body?: unknown }): Promise<ChatRequest> {
+  /**
+   * Checks an HTTP request: its content type, its size, then its parsed body, after `convert`
+   * (say, from the AI SDK's UI messages) when given.
+   */
+  async validateRequest(
+    request: { headers: IncomingHttpHeaders; body?: unknown },
+    convert?: (body: unknown) => unknown,
+  ): Promise<ChatRequest> {
     const contentType = request.headers['content-type'];
     if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) {
       throw new UnsupportedMediaTypeException(UNSUPPORTED_MEDIA_TYPE(contentType));
@@ -59,7 +65,7 @@ export class ChatRequestValidator {
     if (Number(request.headers['content-length']) > this.bodyLimit) {
       throw new PayloadTooLargeException(BODY_TOO_LARGE(this.bodyLimit));
     }
-    return this.validate(request.body);
+    return this.validate(convert ? convert(request.body) : request.body);
   }
 
   /** Checks a parsed body and returns it with unknown fields stripped. */
