@@ -32,6 +32,7 @@ export {
   type ChatMessage,
   type OpenAIResourceOptions,
   type ResourceCallOptions,
+  type ResourceDefaults,
 } from './resources/openai.resource';
 export { ChatRuns, type ChatRunRecord } from './lifecycle/chat-runs.service';
 export type { ChatRunResult } from './resources/chat-run';
