@@ -2,6 +2,7 @@ import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Subject, concatMap, defer, finalize, first, fromEvent, mergeMap, of, takeUntil, type Observable } from 'rxjs';
 import { WebSocket, type RawData, type Server } from 'ws';
 import { ChatEventType } from '../events/chat-event';
@@ -9,7 +10,7 @@ import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-op
 import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
-import { cancelTurn, rememberHandshake } from './chat-socket';
+import { cancelTurn, getHandshake, rememberHandshake } from './chat-socket';
 import { CLIENT_NOT_READING, FRAME_UNKNOWN, TOO_MANY_TURNS } from '../lanarky-openai.messages';
 
 /** Options of {@link LanarkyWsAdapter}. */
@@ -62,6 +63,25 @@ export class LanarkyWsAdapter extends WsAdapter {
     });
   }
 
+  /** Flushes what the clients' sockets hold before Nest terminates them (at shutdown). */
+  override async close(server: Server): Promise<void> {
+    server.clients.forEach((client) => socketOf(client)?.uncork());
+    return super.close(server);
+  }
+
+  /**
+   * Frames sent in one event-loop turn leave in one write rather than a syscall each: the socket
+   * is corked at the turn's first frame and uncorked once the turn is over.
+   */
+  private corkForThisTurn(client: WebSocket): void {
+    const socket = socketOf(client);
+    if (!socket || socket.writableCorked > 0) {
+      return;
+    }
+    socket.cork();
+    setImmediate(() => socket.uncork());
+  }
+
   override bindMessageHandlers(
     client: WebSocket,
     handlers: MessageMappingProperties[],
@@ -79,6 +99,7 @@ export class LanarkyWsAdapter extends WsAdapter {
       if (frame === undefined || frame === null || client.readyState !== WebSocket.OPEN) {
         return;
       }
+      this.corkForThisTurn(client);
       client.send(JSON.stringify(frame));
       // A client that stops reading must not make the server hold its frames without bound.
       if (client.bufferedAmount > this.maxBufferedBytes) {
@@ -93,6 +114,7 @@ export class LanarkyWsAdapter extends WsAdapter {
       if (pending >= this.maxPendingTurns) {
         send({ event: ChatEventType.Error, data: { status_code: 429, detail: TOO_MANY_TURNS(this.maxPendingTurns) } });
         send(END_FRAME);
+        socketOf(client)?.uncork();
         return client.close(POLICY_VIOLATION, 'too many turns waiting');
       }
       pending++;
@@ -119,6 +141,11 @@ export class LanarkyWsAdapter extends WsAdapter {
       }
     });
   }
+}
+
+/** The TCP socket a websocket writes to: the one of its upgrade request. */
+function socketOf(client: WebSocket): Socket | undefined {
+  return getHandshake(client)?.socket;
 }
 
 /** The reply to a frame that cannot start a turn: a 400 error, then the end of the turn. */
