@@ -3,6 +3,7 @@ import { MockOpenAIServer, offlineJsonReply, offlineReply } from '@lanarky/opena
 import { chat, completionText, postChat, userSays } from './support/sse';
 import type { ChatApp } from './support/chat-app';
 import { startDemo } from './support/demo-app';
+import { demoStarted } from './support/demo-process';
 
 import { SASSY } from '../apps/demo/src/persona';
 
@@ -119,25 +120,11 @@ describe('npm start (nest start demo)', () => {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 60_000);
-      const read = (data: Buffer) => {
-        output += data.toString();
-        const match = /Chat endpoint: POST (\S+)\/chat/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child!.stdout!.on('data', read);
-      child!.stderr!.on('data', read);
-      child!.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
-    });
+    const { url, output } = await demoStarted(child, 60_000);
 
-    const response = await chat(`${url.replace('localhost', '127.0.0.1')}/chat?stream=true`, userSays('hi'));
+    const response = await chat(`${url}/chat?stream=true`, userSays('hi'));
 
-    expect(output).toContain('serving the embedded offline model');
+    expect(output()).toContain('serving the embedded offline model');
     expect(response.events.length).toBeGreaterThan(1);
     expect(completionText(response)).toContain('"hi"');
   }, 90_000);

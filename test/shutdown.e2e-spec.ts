@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import { chat, completionText, postChat, readSse, userSays } from './support/sse';
 import { startChatApp } from './support/chat-app';
+import { demoStarted } from './support/demo-process';
 import { ChatSocket, turnText } from './support/ws';
 import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
 import { PirateGateway } from './fixtures/chat.gateway';
@@ -70,20 +71,7 @@ describe('graceful shutdown', () => {
       },
     );
     try {
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 30_000);
-        const read = (data: Buffer) => {
-          output += data.toString();
-          const match = /Chat endpoint: POST (\S+)\/chat/.exec(output);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1].replace('localhost', '127.0.0.1'));
-          }
-        };
-        child.stdout.on('data', read);
-        child.stderr.on('data', read);
-      });
+      const { url } = await demoStarted(child, 30_000);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
       const stream = chat(`${url}/chat`, userSays('hi'));
