@@ -24,6 +24,7 @@ const FAULTS: Fault[] = [
   { name: 'headers that never come', reply: { hang: true }, status: 504, detail: 'Upstream timeout', attempts: 1 },
   { name: 'a stream that stalls mid-way', reply: { chunkCount: 5, stallAfterChunks: 2 }, status: 504, detail: 'Upstream timeout', attempts: 1 },
   { name: 'a chunk that is not JSON', reply: { chunkCount: 5, invalidChunkAfter: 2 }, status: 502, detail: 'Upstream error', attempts: 1 },
+  { name: 'an error object mid-stream', reply: { chunkCount: 5, errorEventAfter: 2 }, status: 502, detail: 'Upstream error', attempts: 1 },
   { name: 'a stream that ends without [DONE]', reply: { chunkCount: 3, cutShort: true }, status: 502, detail: 'Upstream connection lost', attempts: 1 },
   { name: 'an HTML 502 page', reply: { status: 502, html: true, retryAfterMs: 1 }, status: 502, detail: 'Upstream error', attempts: 3 },
   { name: 'a reset mid-stream (never retried)', reply: { chunkCount: 5, resetAfterChunks: 2 }, status: 502, detail: 'Upstream connection lost', attempts: 1 },

@@ -1,10 +1,12 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
 import type {
   ChatCompletion,
+  ChatCompletionChunk,
   ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { Logger } from '@nestjs/common';
+import { createParser } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { CHUNK_NOT_JSON, ON_FINISH_FAILED, STREAM_CUT_SHORT } from '../lanarky-openai.messages';
@@ -170,36 +172,65 @@ export class ChatCompletionResource extends OpenAIResource {
     let stalled = false;
     const idle = this.idleTimeout ? setTimeout(() => ((stalled = true), stop()), this.idleTimeout) : undefined;
     const usage = this.streamUsage ? { stream_options: { ...this.params.stream_options, include_usage: true } } : {};
+    // The body is read and parsed here with eventsource-parser: the SDK's own decoder re-copies
+    // its buffer for every event, the largest cost on this path after the socket writes.
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
-      const chunks = await client.chat.completions.create(
-        { ...this.params, ...usage, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
-        { signal: request.signal },
-      );
+      const response = await client.chat.completions
+        .create(
+          { ...this.params, ...usage, model: this.model ?? DEFAULT_MODEL, messages: this.buildMessages(messages), stream: true },
+          { signal: request.signal },
+        )
+        .asResponse();
       idle?.refresh();
-      for await (const chunk of chunks) {
+      let done = false;
+      const parser = createParser({
+        onEvent: ({ data }) => {
+          if (done) {
+            return;
+          }
+          if (data.startsWith('[DONE]')) {
+            done = true;
+            return;
+          }
+          const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: object };
+          if (chunk.error) {
+            throw new APIError(undefined, chunk.error, undefined, response.headers);
+          }
+          const choice = chunk.choices[0];
+          // Role-only deltas, `content: null` and usage-only chunks (empty `choices`) carry no text.
+          const text = choice?.delta?.content;
+          if (text) {
+            run.chunk();
+            subscriber.next(text);
+          }
+          if (choice?.finish_reason) {
+            run.finishReason = choice.finish_reason;
+          }
+          if (chunk.usage) {
+            run.usage = chunk.usage;
+          }
+          run.model ??= chunk.model;
+        },
+      });
+      reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      while (!done) {
+        const { done: ended, value } = await reader.read();
+        if (ended) {
+          break;
+        }
         idle?.refresh();
-        const choice = chunk.choices[0];
-        // Role-only deltas, `content: null` and usage-only chunks (empty `choices`) carry no text.
-        const text = choice?.delta?.content;
-        if (text) {
-          run.chunk();
-          subscriber.next(text);
-        }
-        if (choice?.finish_reason) {
-          run.finishReason = choice.finish_reason;
-        }
-        if (chunk.usage) {
-          run.usage = chunk.usage;
-        }
-        run.model ??= chunk.model;
+        parser.feed(decoder.decode(value, { stream: true }));
       }
     } catch (error) {
       throw stalled ? new APIConnectionTimeoutError() : asSdkError(error);
     } finally {
       clearTimeout(idle);
       signal.removeEventListener('abort', stop);
+      reader?.cancel().catch(() => undefined);
     }
-    // The SDK ends its iterator quietly when aborted, and when the body ends early.
+    // An abort can end the read quietly; so does a body that ends early.
     if (stalled) {
       throw new APIConnectionTimeoutError();
     }

@@ -39,6 +39,8 @@ export interface MockReply {
   stallAfterChunks?: number;
   /** Fault: after N content chunks, sends an event whose data is not JSON. */
   invalidChunkAfter?: number;
+  /** Fault: after N content chunks, sends an OpenAI error object as an event and ends the body. */
+  errorEventAfter?: number;
   /** Fault: ends the body cleanly after the content, with no finishing chunk and no `[DONE]`. */
   cutShort?: boolean;
   /** With `status`: answers an HTML page instead of an OpenAI error body, as a proxy in front would. */
@@ -102,7 +104,12 @@ export class MockOpenAIServer extends EventEmitter {
   static expectedText(reply: MockReply): string {
     if (reply.status || reply.hang) return '';
     const contents = contentsOf(reply);
-    const cut = Math.min(reply.resetAfterChunks ?? Infinity, reply.stallAfterChunks ?? Infinity, reply.invalidChunkAfter ?? Infinity);
+    const cut = Math.min(
+      reply.resetAfterChunks ?? Infinity,
+      reply.stallAfterChunks ?? Infinity,
+      reply.invalidChunkAfter ?? Infinity,
+      reply.errorEventAfter ?? Infinity,
+    );
     return contents.slice(0, Number.isFinite(cut) ? cut : contents.length).join('');
   }
 
@@ -233,6 +240,10 @@ export class MockOpenAIServer extends EventEmitter {
       if (index + 1 === reply.resetAfterChunks) return reset();
       if (index + 1 === reply.stallAfterChunks) return; // open until the client gives up
       if (index + 1 === reply.invalidChunkAfter) await write(res, signal, 'data: {"choices": [{"delta": \n\n');
+      if (index + 1 === reply.errorEventAfter) {
+        await write(res, signal, `data: ${JSON.stringify(errorBody(500, 'The server had an error mid-stream'))}\n\n`);
+        return void (signal.aborted || res.end());
+      }
     }
     if (!reply.cutShort) await write(res, signal, frames.tail, reply.fragmentBytes);
     if (!signal.aborted) res.end();
