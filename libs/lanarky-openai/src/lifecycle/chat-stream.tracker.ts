@@ -30,11 +30,6 @@ export class ChatStreamTracker implements BeforeApplicationShutdown {
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
-  /** Streams in flight right now. */
-  get inFlight(): number {
-    return this.active;
-  }
-
   /** Follows `chunks`, counted as in flight, until the shutdown's grace period runs out. */
   track<T>(chunks: Observable<T>): Observable<T> {
     return new Observable<T>((subscriber) => {
