@@ -16,6 +16,7 @@ export const CLIENT_NOT_READING = (buffered: number, limit: number) =>
 export const ON_FINISH_FAILED = (error: unknown) =>
   `An onFinish callback threw: ${error instanceof Error ? `${error.name}: ${error.message}` : typeof error}`;
 export const STREAM_CUT_SHORT = 'Upstream stream ended before its last chunk';
+export const UPSTREAM_BODY_CLOSED = 'Upstream closed the stream before its end';
 export const CHUNK_NOT_JSON = 'Upstream sent a chunk that is not JSON';
 export const BODY_NOT_UTF8 = 'request body is not valid UTF-8';
 

@@ -1,5 +1,6 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import OpenAI from 'openai';
+import { UpstreamFetch } from './http/upstream-fetch';
 import type { ChatFeatureOptions } from './interfaces/chat-resource-factory.interface';
 import type { LanarkyOpenAIModuleOptions } from './interfaces/lanarky-openai-options.interface';
 import { OPENAI_CLIENT } from './lanarky-openai.constants';
@@ -10,11 +11,11 @@ import { ChatRequestValidator } from './validation/chat-request.validator';
 import { createChatGateway } from './ws/chat-gateway.factory';
 
 /** The module's one client: created once, when the module is, never per request. */
-function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
+function createOpenAIClient(options: LanarkyOpenAIModuleOptions, upstream: UpstreamFetch): OpenAI {
   if (options.client) {
     return options.client;
   }
-  const { apiKey, baseURL, organization, project, timeout, maxRetries } = options;
+  const { apiKey, baseURL, organization, project, timeout, maxRetries, fetch = upstream.fetch } = options;
   // A local server (Ollama, vLLM, llama.cpp) needs no key, but the SDK insists on one.
   const keyless = !apiKey && !process.env.OPENAI_API_KEY && Boolean(baseURL ?? process.env.OPENAI_BASE_URL);
   return new OpenAI({
@@ -24,6 +25,7 @@ function createOpenAIClient(options: LanarkyOpenAIModuleOptions): OpenAI {
     project,
     timeout,
     maxRetries,
+    fetch,
     logger: sdkLogger,
   });
 }
@@ -51,7 +53,8 @@ const sdkLogger = ((logger: Logger) => ({
  */
 @Module({
   providers: [
-    { provide: OPENAI_CLIENT, useFactory: createOpenAIClient, inject: [LANARKY_OPENAI_OPTIONS] },
+    UpstreamFetch,
+    { provide: OPENAI_CLIENT, useFactory: createOpenAIClient, inject: [LANARKY_OPENAI_OPTIONS, UpstreamFetch] },
     ChatRequestValidator,
     ChatStreamTracker,
     ChatRuns,

@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import type { Fetch } from '../http/upstream-fetch';
 
 /**
  * Options of {@link LanarkyOpenAIModule}: how to reach the OpenAI-compatible server, and the
@@ -29,6 +30,11 @@ export interface LanarkyOpenAIModuleOptions {
   streamUsage?: boolean;
   /** Upstream retries on connection errors, 429 and 5xx (the SDK's default: 2). */
   maxRetries?: number;
+  /**
+   * The `fetch` the client sends its requests with (say, one with a proxy). Default: undici's
+   * `request()` over a keep-alive pool, which costs less than the global `fetch`.
+   */
+  fetch?: Fetch;
   /** A ready client; when given, the connection options above are ignored. */
   client?: OpenAI;
   /** Most messages one request may carry (default 100). */

@@ -7,6 +7,7 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import { Observable, firstValueFrom, lastValueFrom, take, timeout, toArray } from 'rxjs';
+import { UpstreamFetch } from '../http/upstream-fetch';
 import { MockOpenAIServer } from '../testing';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { NO_CLIENT } from '../lanarky-openai.messages';
@@ -46,19 +47,28 @@ async function collectUntilError(source: Observable<string>, ms = 3000): Promise
   });
 }
 
-describe('ChatCompletionResource', () => {
+// Every behaviour holds over the module's own fetch (bodies read as Node streams) and over any other (web streams).
+describe.each([
+  ['UpstreamFetch (the module default)', true],
+  ['the global fetch', false],
+])('ChatCompletionResource over %s', (_transport, useUpstreamFetch) => {
   let server: MockOpenAIServer;
   let client: OpenAI;
+  const upstreamFetch = new UpstreamFetch();
+  const fetch = useUpstreamFetch ? upstreamFetch.fetch : undefined;
 
   beforeAll(async () => {
     server = await MockOpenAIServer.start();
-    client = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0, timeout: 5000 });
+    client = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0, timeout: 5000, fetch });
   });
   afterEach(async () => {
     await server.waitFor(() => server.openConnections === 0);
     server.reset();
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await upstreamFetch.onApplicationShutdown();
+    await server.close();
+  });
 
   it('is an OpenAIResource', () => {
     expect(isOpenAIResource(new ChatCompletionResource())).toBe(true);
@@ -298,7 +308,7 @@ describe('ChatCompletionResource', () => {
     it("withDefaults keeps the factory's own model and client", async () => {
       const other = await MockOpenAIServer.start();
       try {
-        const otherClient = new OpenAI({ apiKey: 'other', baseURL: other.url, maxRetries: 0, timeout: 5000 });
+        const otherClient = new OpenAI({ apiKey: 'other', baseURL: other.url, maxRetries: 0, timeout: 5000, fetch });
         const resource = new ChatCompletionResource({ client, model: 'factory-model', stream: true });
         resource.withDefaults({ client: otherClient, model: 'module-model' });
         expect(resource.model).toBe('factory-model');
@@ -347,7 +357,7 @@ describe('ChatCompletionResource', () => {
       const gone = await MockOpenAIServer.start();
       const url = gone.url;
       await gone.close();
-      const offline = new OpenAI({ apiKey: 'x', baseURL: url, maxRetries: 0, timeout: 5000 });
+      const offline = new OpenAI({ apiKey: 'x', baseURL: url, maxRetries: 0, timeout: 5000, fetch });
       const { error } = await collectUntilError(new ChatCompletionResource({ client: offline, stream: true }).stream(messages));
       expect(error).toBeInstanceOf(APIConnectionError);
     });

@@ -8,6 +8,7 @@ import type {
 import { Logger } from '@nestjs/common';
 import { createParser } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
+import { readText } from '../http/upstream-fetch';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { CHUNK_NOT_JSON, ON_FINISH_FAILED, STREAM_CUT_SHORT } from '../lanarky-openai.messages';
 import { ChatRun, type ChatRunResult } from './chat-run';
@@ -103,12 +104,15 @@ export class ChatCompletionResource extends OpenAIResource {
         abort();
       }
       signal?.addEventListener('abort', abort, { once: true });
+      let settled = false;
       this.produce(messages, upstream.signal, subscriber, run).then(
         () => {
+          settled = true;
           run.end({ aborted: upstream.signal.aborted });
           subscriber.complete();
         },
         (error: unknown) => {
+          settled = true;
           // The caller's abort ends the stream as a finished one, whenever it comes.
           if (upstream.signal.aborted) {
             run.end({ aborted: true });
@@ -119,9 +123,12 @@ export class ChatCompletionResource extends OpenAIResource {
         },
       );
       return () => {
-        run.end({ aborted: true }); // a no-op once the run ended on its own
         signal?.removeEventListener('abort', abort);
-        upstream.abort();
+        // A run that ended on its own has nothing left to abort (and an abort costs an exception).
+        if (!settled) {
+          run.end({ aborted: true });
+          upstream.abort();
+        }
       };
     });
   }
@@ -174,7 +181,6 @@ export class ChatCompletionResource extends OpenAIResource {
     const usage = this.streamUsage ? { stream_options: { ...this.params.stream_options, include_usage: true } } : {};
     // The body is read and parsed here with eventsource-parser: the SDK's own decoder re-copies
     // its buffer for every event, the largest cost on this path after the socket writes.
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       const response = await client.chat.completions
         .create(
@@ -213,22 +219,16 @@ export class ChatCompletionResource extends OpenAIResource {
           run.model ??= chunk.model;
         },
       });
-      reader = response.body!.getReader();
-      const decoder = new TextDecoder();
-      while (!done) {
-        const { done: ended, value } = await reader.read();
-        if (ended) {
-          break;
-        }
+      await readText(response, (text) => {
         idle?.refresh();
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
+        parser.feed(text);
+        return !done;
+      });
     } catch (error) {
       throw stalled ? new APIConnectionTimeoutError() : asSdkError(error);
     } finally {
       clearTimeout(idle);
       signal.removeEventListener('abort', stop);
-      reader?.cancel().catch(() => undefined);
     }
     // An abort can end the read quietly; so does a body that ends early.
     if (stalled) {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Socket } from 'node:net';
 import {
   completionBody,
   completionMeta,
@@ -76,6 +76,8 @@ export class MockOpenAIServer extends EventEmitter {
   private readonly queue: MockReply[] = [];
   private readonly inFlight = new Set<AbortController>();
   private aborted = 0;
+  private accepted = 0;
+  private readonly sockets = new Set<Socket>();
   private closing = false;
 
   private constructor(
@@ -86,6 +88,11 @@ export class MockOpenAIServer extends EventEmitter {
     this.port = (server.address() as AddressInfo).port;
     this.url = `http://127.0.0.1:${this.port}/v1`;
     this.reply = { ...defaults };
+    server.on('connection', (socket: Socket) => {
+      this.accepted++;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   /** Starts a server on a free port; `defaults` is the reply used when nothing else was set. */
@@ -128,6 +135,16 @@ export class MockOpenAIServer extends EventEmitter {
     return this.inFlight.size;
   }
 
+  /** TCP connections accepted since the start (or `reset()`): one per request unless clients keep them alive. */
+  get socketsAccepted(): number {
+    return this.accepted;
+  }
+
+  /** TCP connections open right now, idle kept-alive ones included. */
+  get socketsOpen(): number {
+    return this.sockets.size;
+  }
+
   /** Requests whose client went away before the reply ended. */
   get abortedRequests(): number {
     return this.aborted;
@@ -163,6 +180,7 @@ export class MockOpenAIServer extends EventEmitter {
     this.requests.length = 0;
     this.queue.length = 0;
     this.aborted = 0;
+    this.accepted = 0;
     this.reply = { ...this.defaults };
   }
 

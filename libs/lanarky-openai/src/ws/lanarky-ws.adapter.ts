@@ -11,6 +11,7 @@ import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
 import { cancelTurn, getHandshake, rememberHandshake } from './chat-socket';
+import { corkForThisTurn } from '../utils/cork-for-this-turn';
 import { CLIENT_NOT_READING, FRAME_UNKNOWN, TOO_MANY_TURNS } from '../lanarky-openai.messages';
 
 /** Options of {@link LanarkyWsAdapter}. */
@@ -69,19 +70,6 @@ export class LanarkyWsAdapter extends WsAdapter {
     return super.close(server);
   }
 
-  /**
-   * Frames sent in one event-loop turn leave in one write rather than a syscall each: the socket
-   * is corked at the turn's first frame and uncorked once the turn is over.
-   */
-  private corkForThisTurn(client: WebSocket): void {
-    const socket = socketOf(client);
-    if (!socket || socket.writableCorked > 0) {
-      return;
-    }
-    socket.cork();
-    setImmediate(() => socket.uncork());
-  }
-
   override bindMessageHandlers(
     client: WebSocket,
     handlers: MessageMappingProperties[],
@@ -99,7 +87,11 @@ export class LanarkyWsAdapter extends WsAdapter {
       if (frame === undefined || frame === null || client.readyState !== WebSocket.OPEN) {
         return;
       }
-      this.corkForThisTurn(client);
+      // Frames sent in one event-loop turn leave in one write rather than a syscall each.
+      const socket = socketOf(client);
+      if (socket) {
+        corkForThisTurn(socket);
+      }
       client.send(JSON.stringify(frame));
       // A client that stops reading must not make the server hold its frames without bound.
       if (client.bufferedAmount > this.maxBufferedBytes) {
