@@ -145,6 +145,45 @@ describe('LanarkyOpenAIModule configuration', () => {
     }
   });
 
+  it('keeps its upstream connections alive between requests, and closes them when the app closes', async () => {
+    // An upstream of its own, so that only this app's connections are counted.
+    const own = await MockOpenAIServer.start({ chunks: ['pooled'] });
+    const server = await serve([LanarkyOpenAIModule.forRoot({ apiKey: TEST_API_KEY, baseURL: own.url, maxRetries: 0 })]);
+    try {
+      for (let request = 0; request < 8; request++) {
+        expect(completionText(await chat(`${server.url}/chat`, userSays(`turn ${request}`)))).toBe('pooled');
+      }
+
+      expect(own.requests).toHaveLength(8);
+      // The pool may open a second connection while the first is being released; never one a request.
+      expect(own.socketsAccepted).toBeLessThanOrEqual(2);
+      expect(own.socketsOpen).toBeGreaterThan(0);
+
+      await server.close();
+      await own.waitFor(() => own.socketsOpen === 0);
+    } finally {
+      await server.close();
+      await own.close();
+    }
+  });
+
+  it('sends upstream requests through the fetch option when one is given', async () => {
+    const calls: string[] = [];
+    const fetch = (input: string | URL | Request, init?: RequestInit) => {
+      calls.push(String(input));
+      return globalThis.fetch(input, init);
+    };
+    const server = await serve([LanarkyOpenAIModule.forRoot({ apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0, fetch })]);
+    try {
+      const response = await chat(`${server.url}/chat`, userSays('hi'));
+
+      expect(completionText(response)).toBe('configured');
+      expect(calls).toEqual([`${upstream.url}/chat/completions`]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('isGlobal serves factories of feature modules that import nothing', async () => {
     const server = await serve(
       [LanarkyOpenAIModule.forRoot({ isGlobal: true, apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0 }), FeatureModule],
