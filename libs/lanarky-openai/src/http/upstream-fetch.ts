@@ -19,7 +19,7 @@ const nodeBodies = new WeakMap<Response, Readable>();
  * The `fetch` of the module's OpenAI client: undici's `request()` over a keep-alive pool,
  * answering with a standard `Response`. The global `fetch` runs on the same undici, plus the
  * WHATWG request pipeline and a web stream read per chunk: on the benchmark machine about a
- * millisecond of CPU a request, and a third of the server's CPU per streamed event. Bodies it
+ * millisecond of CPU a request, and a quarter of the server's CPU per paced chunk. Bodies it
  * cannot send as they are (form data, streams) go to the global `fetch`.
  */
 @Injectable()
