@@ -49,6 +49,7 @@ describe('UpstreamFetch', () => {
     expect(response.status).toBe(200);
     expect(response.ok).toBe(true);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
+    expect(response.url).toBe(`${server.url}/chat/completions`);
     const text = await response.text();
     expect(text).toContain('"content":" wörld"');
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);

@@ -24,7 +24,9 @@ const nodeBodies = new WeakMap<Response, Readable>();
  */
 @Injectable()
 export class UpstreamFetch implements OnApplicationShutdown {
-  private readonly agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT });
+  // undici's own 300 s limits off: they would cut a slow model short under a larger SDK `timeout`
+  // (which covers the wait for headers) and the module's `idleTimeout` (gaps between chunks).
+  private readonly agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT, headersTimeout: 0, bodyTimeout: 0 });
 
   readonly fetch: Fetch = async (input, init = {}) => {
     const body = init.body ?? undefined;
@@ -52,6 +54,8 @@ export class UpstreamFetch implements OnApplicationShutdown {
       stream.resume();
     }
     const response = new Response(empty ? null : webStreamOf(stream), { status, statusText, headers: responseHeaders(headers) });
+    // As fetch's responses do; the SDK logs it.
+    Object.defineProperty(response, 'url', { value: String(input) });
     if (!empty) {
       nodeBodies.set(response, stream);
     }
