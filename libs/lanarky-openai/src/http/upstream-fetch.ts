@@ -10,7 +10,7 @@ export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promi
 /** Under the servers' usual 5 s, so that a pooled connection is dropped here before the server drops it. */
 const KEEP_ALIVE_TIMEOUT = 4_000;
 /** Statuses whose response has no body (a `Response` refuses one). */
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
 /** The Node stream behind each response {@link UpstreamFetch} made, for {@link readText}. */
 const nodeBodies = new WeakMap<Response, Readable>();
