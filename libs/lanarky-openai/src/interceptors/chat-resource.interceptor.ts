@@ -11,7 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { OpenAI } from 'openai';
-import { Observable, catchError, defer, endWith, map, of, switchMap, take, takeUntil, tap, throwError } from 'rxjs';
+import { Observable, catchError, defer, endWith, map, of, switchMap, take, takeUntil, throwError } from 'rxjs';
 import type { ChatResourceOptions } from '../decorators/chat-resource.decorator';
 import { InjectOpenAI } from '../decorators/inject-openai.decorator';
 import type { ChatErrorPayload } from '../events/chat-error';
@@ -29,7 +29,7 @@ import type { ChatRunResult } from '../resources/chat-run';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
-import { corkForThisTurn } from '../utils/cork-for-this-turn';
+import { corkEachTurn } from '../utils/cork-for-this-turn';
 import { bindResource, handlerName, logFailure, resourceDefaults } from './pipeline.utils';
 
 /**
@@ -85,11 +85,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
         return aiSdk ? of(...uiErrorParts(payload.detail)) : of<MessageEvent>({ type: ChatEventType.Error, data: payload });
       }),
       // Nest writes each event on its own; the events of one turn leave in one write instead.
-      tap(() => {
-        if (response.socket) {
-          corkForThisTurn(response.socket);
-        }
-      }),
+      corkEachTurn(response),
     );
   }
 
