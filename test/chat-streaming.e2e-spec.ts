@@ -1,6 +1,8 @@
 import { MockOpenAIServer } from '@lanarky/openai/testing';
+import type { IncomingMessage } from 'node:http';
 import { chat, completionText, postChat, userSays } from './support/sse';
 import { startChatApp, type ChatApp } from './support/chat-app';
+import { countWrites, type WriteCount } from './support/socket-writes';
 import { ChatFixtureController, PersonaService, SASSY, TokenGuard } from './fixtures/chat.controller';
 
 describe('@ChatResource over HTTP (SSE)', () => {
@@ -31,6 +33,26 @@ describe('@ChatResource over HTTP (SSE)', () => {
       chunks.map((chunk) => ['completion', chunk]),
     );
     expect(response.raw).toContain('event: completion\nid: 1\ndata: Hello\n\n');
+  });
+
+  it('sends the events of one upstream read in one socket write, not one write each', async () => {
+    const chunkCount = 2000;
+    upstream.setReply({ chunkCount });
+    const counts: WriteCount[] = [];
+    const count = (request: IncomingMessage) => counts.push(countWrites(request.socket));
+    const http = server.app.getHttpServer();
+    http.on('request', count);
+    try {
+      const response = await chat(`${server.url}/chat`, userSays('hi'));
+
+      expect(response.events).toHaveLength(chunkCount);
+      expect(completionText(response)).toBe(MockOpenAIServer.expectedText({ chunkCount }));
+      expect(counts).toHaveLength(1);
+      expect(counts[0].writes).toBeLessThan(chunkCount / 10);
+    } finally {
+      http.off('request', count);
+      counts.forEach((counted) => counted.stop());
+    }
   });
 
   it('streams by default, as the demo does', async () => {

@@ -1,7 +1,10 @@
 import { MockOpenAIServer, type MockReply } from '@lanarky/openai/testing';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { LanarkyOpenAIModule } from '@lanarky/openai';
 import { startChatApp, TEST_API_KEY, type ChatApp } from './support/chat-app';
 import { startDemo } from './support/demo-app';
+import { countWrites, type WriteCount } from './support/socket-writes';
 import { ChatSocket, turnText, type Frame } from './support/ws';
 import { PersonaService } from './fixtures/chat.controller';
 import { GuardedGateway, HandshakeTokenGuard, ParrotChatFactory, PersonaModule, PirateGateway } from './fixtures/chat.gateway';
@@ -136,6 +139,29 @@ describe('demo websocket at /ws (provider factory via forFeature)', () => {
     expect(rejected.some((frame) => frame.event === 'completion')).toBe(false);
     expect(turnText(next)).toBe('still here');
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('sends the frames of one upstream read in one socket write, not one write each', async () => {
+    const chunkCount = 2000;
+    upstream.setReply({ chunkCount });
+    const counts: WriteCount[] = [];
+    const count = (_request: IncomingMessage, tcp: Socket) => counts.push(countWrites(tcp));
+    const http = demo.app.getHttpServer();
+    http.on('upgrade', count);
+    const own = await ChatSocket.open(`${demo.url}/ws`);
+    try {
+      own.send({ messages: [user('hi')] });
+      const frames = await own.nextTurn();
+
+      expectWellFormed(frames);
+      expect(turnText(frames)).toBe(MockOpenAIServer.expectedText({ chunkCount }));
+      expect(counts).toHaveLength(1);
+      expect(counts[0].writes).toBeLessThan(chunkCount / 10);
+    } finally {
+      http.off('upgrade', count);
+      counts.forEach((counted) => counted.stop());
+      own.close();
+    }
   });
 
   it('runs two turns sent back to back one after the other, in order, never interleaved', async () => {
