@@ -1,6 +1,6 @@
 import type { SchematicTestRunner, UnitTestTree } from '@angular-devkit/schematics/testing';
 import { NAME_REQUIRED, TYPESCRIPT_ONLY, UNKNOWN_PROJECT } from '../schematics.messages';
-import { createFixtureApp, createRunner, snapshot } from '../testing/fixture-app';
+import { createEsmFixtureApp, createFixtureApp, createRunner, relativeImports, snapshot } from '../testing/fixture-app';
 import type { ChatResourceOptions } from './chat-resource.options';
 
 describe('chat-resource schematic', () => {
@@ -285,6 +285,63 @@ export class SupportModule {}
       } finally {
         jest.dontMock('prettier');
       }
+    });
+  });
+
+  describe('relative imports, by the app\'s module system', () => {
+    /** The relative specifiers of the generated files and of the app module. */
+    const specifiers = (tree: UnitTestTree) =>
+      [...created(tree), '/src/app.module.ts'].flatMap((path) => relativeImports(tree.readContent(path)));
+
+    it('CommonJS (no "type" in package.json): without an extension, as before', async () => {
+      const tree = await run({ name: 'support' });
+
+      expect(specifiers(tree)).toEqual(expect.arrayContaining(['./support.controller', './support.gateway', './support/support.module']));
+      expect(specifiers(tree).filter((specifier) => specifier.endsWith('.js'))).toEqual([]);
+    });
+
+    describe('an ES module app ("type": "module", as Nest 12\'s `nest new` makes it)', () => {
+      let esm: UnitTestTree;
+      beforeEach(async () => {
+        esm = await createEsmFixtureApp(runner);
+        appFiles = [...esm.files];
+      });
+
+      it('writes every relative import of the generated files with .js', async () => {
+        const tree = await run({ name: 'support' }, esm);
+
+        expect(tree.readContent('/src/support/support.module.ts')).toContain(
+          `import { SupportController } from './support.controller.js';\nimport { SupportGateway } from './support.gateway.js';\n`,
+        );
+        expect(tree.readContent('/src/support/support.controller.spec.ts')).toContain(
+          `import { SupportController } from './support.controller.js';`,
+        );
+        expect(tree.readContent('/src/support/support.gateway.spec.ts')).toContain(`import { SupportGateway } from './support.gateway.js';`);
+        expect(specifiers(tree).filter((specifier) => !specifier.endsWith('.js'))).toEqual([]);
+      });
+
+      it('imports the new module into the app module from ./support/support.module.js', async () => {
+        const appModule = (await run({ name: 'support' }, esm)).readContent('/src/app.module.ts');
+
+        expect(appModule).toContain(`import { AppService } from './app.service.js';\nimport { SupportModule } from './support/support.module.js';\n`);
+        expect(appModule).toContain('imports: [SupportModule]');
+      });
+
+      it('from a nested module and a --path too', async () => {
+        esm.create('/src/admin/admin.module.ts', `import { Module } from '@nestjs/common';\n\n@Module({})\nexport class AdminModule {}\n`);
+
+        const tree = await run({ name: 'billing/support', path: 'admin' }, esm);
+
+        expect(tree.readContent('/src/admin/admin.module.ts')).toContain(
+          `import { SupportModule } from './billing/support/support.module.js';`,
+        );
+      });
+
+      it('one transport: the module imports only its class, with .js', async () => {
+        const tree = await run({ name: 'support', transport: 'ws', spec: false }, esm);
+
+        expect(relativeImports(tree.readContent('/src/support/support.module.ts'))).toEqual(['./support.gateway.js']);
+      });
     });
   });
 

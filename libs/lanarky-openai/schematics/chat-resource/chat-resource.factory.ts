@@ -14,7 +14,6 @@ import {
   type Rule,
 } from '@angular-devkit/schematics';
 import {
-  ModuleDeclarator,
   ModuleFinder,
   NameParser,
   formatFiles,
@@ -22,6 +21,8 @@ import {
   normalizeToKebabOrSnakeCase,
 } from '@nestjs/schematics';
 import { NAME_REQUIRED, TYPESCRIPT_ONLY } from '../schematics.messages';
+import { isEsmProject, relativeImportExtension } from '../utils/is-esm-project';
+import { moduleDeclarator } from '../utils/module-declarator';
 import { nestRule } from '../utils/nest-rule';
 import { resolveSourceRoot } from '../utils/source-root';
 import type { ChatResourceOptions, ChatTransport } from './chat-resource.options';
@@ -88,8 +89,9 @@ function findModule(options: ChatResourceOptions): Rule {
 }
 
 /**
- * Creates the files. One that exists already is a conflict even when identical (where Nest's
- * merge would let it pass), so a second run fails instead of registering the module twice.
+ * Creates the files, their relative imports ending in `.js` in an ES module app. One that exists
+ * already is a conflict even when identical (where Nest's merge would let it pass), so a second
+ * run fails instead of registering the module twice.
  */
 function generate(options: ChatResourceOptions): Rule {
   return (tree) =>
@@ -103,6 +105,7 @@ function generate(options: ChatResourceOptions): Rule {
           model: options.model ?? '',
           controller: options.transport !== 'ws',
           gateway: options.transport !== 'sse',
+          jsExtension: relativeImportExtension(tree),
           literal: toStringLiteral,
         }),
         move(options.path as string),
@@ -116,7 +119,10 @@ function generate(options: ChatResourceOptions): Rule {
     );
 }
 
-/** Imports the new module into the one `findModule` found, unless it is there already. */
+/**
+ * Imports the new module into the one `findModule` found, unless it is there already; in an ES
+ * module app, from `./<name>/<name>.module.js`.
+ */
 function addDeclarationToModule(options: ChatResourceOptions): Rule {
   return (tree) => {
     if (!options.module) {
@@ -127,7 +133,7 @@ function addDeclarationToModule(options: ChatResourceOptions): Rule {
     if (new RegExp(`\\bimport\\s*{[^}]*\\b${symbol}\\b[^}]*}`).test(content)) {
       return;
     }
-    const declared = new ModuleDeclarator().declare(content, {
+    const declared = moduleDeclarator(isEsmProject(tree)).declare(content, {
       metadata: 'imports',
       type: 'module',
       name: options.name,
