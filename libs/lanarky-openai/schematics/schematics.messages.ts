@@ -13,3 +13,14 @@ export const NO_NEST_FACTORY = (path: string) =>
   'app.useWebSocketAdapter(new LanarkyWsAdapter(app)) after it yourself.';
 export const OTHER_WS_ADAPTER = (path: string) =>
   `${path} already installs a websocket adapter: chat gateways need new LanarkyWsAdapter(app) instead.`;
+export const WEBSOCKET_PEERS_ADDED = (packages: string[], skipInstall: boolean) =>
+  `Added ${packages.join(' and ')} to package.json (chat gateways need them); ` +
+  (skipInstall ? 'run npm install (or your package manager\'s install) to install them.' : 'installing them.');
+export const UNKNOWN_NEST_MAJOR = (packages: string[], nestRange: string | undefined) =>
+  `Did not add ${packages.join(' and ')} to package.json: ` +
+  (nestRange === undefined
+    ? 'it names no @nestjs/core or @nestjs/common'
+    : `the app's Nest version "${nestRange}" is not one @lanarky/openai knows (Nest 11 or 12)`) +
+  '. Install them at the app\'s Nest major yourself.';
+export const NO_PACKAGE_JSON = (packages: string[]) =>
+  `No readable package.json at the workspace root: install ${packages.join(' and ')} at your Nest major yourself.`;

@@ -5,6 +5,7 @@ import { MAIN_NOT_FOUND, MODULE_NOT_FOUND, NO_MODULE_DECORATOR, NO_NEST_FACTORY,
 import { addNamedImports, findNestFactoryCreate, insertAfterStatement, parse } from '../utils/source-edits';
 import { resolveSourceRoot } from '../utils/source-root';
 import type { NestAddOptions } from './nest-add.options';
+import { addWebsocketPeers } from './websocket-peers';
 
 const PACKAGE = '@lanarky/openai';
 const ROOT_IMPORT = 'LanarkyOpenAIModule.forRoot({ isGlobal: true })';
@@ -15,12 +16,13 @@ const ANY_ADAPTER = /\.useWebSocketAdapter\s*\(/;
 
 /**
  * `nest add @lanarky/openai`: imports `LanarkyOpenAIModule.forRoot({ isGlobal: true })` into the
- * app module, and installs the chat body parser and websocket adapter in main.ts. Whatever is
- * there already stays as it is, so a second run changes nothing.
+ * app module, installs the chat body parser and websocket adapter in main.ts, and adds the
+ * websocket packages the app lacks to its dependencies. Whatever is there already stays as it
+ * is, so a second run changes nothing.
  */
 export function main(options: NestAddOptions): Rule {
   const target: NestAddOptions = { ...options };
-  return chain([resolveSourceRoot(target), addRootModule(target), setUpMain(target)]);
+  return chain([resolveSourceRoot(target), addRootModule(target), setUpMain(target), addWebsocketPeers(target)]);
 }
 
 function inSourceRoot(options: NestAddOptions, file: string): Path {

@@ -6,4 +6,6 @@ export interface NestAddOptions extends SourceRootOptions {
   module?: string;
   /** The bootstrap file, relative to the source root. */
   main?: string;
+  /** Add the websocket packages to package.json without installing them. */
+  skipInstall?: boolean;
 }
