@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
+import { freePort, killGroup, runTracked, spawnTracked, waitForPort, type Finished } from './support/processes';
 import { chat, completionText, userSays } from './support/sse';
 import { ChatSocket, turnText } from './support/ws';
 
@@ -16,11 +16,6 @@ const NOT_COPIED = new Set(['test/output', 'libs/lanarky-openai/dist', 'libs/lan
 const GENERATED = ['module', 'controller', 'controller.spec', 'gateway', 'gateway.spec'].map(
   (file) => `apps/demo/src/support/support.${file}.ts`,
 );
-
-interface Finished {
-  code: number | null;
-  output: string;
-}
 
 /**
  * A temporary copy of the workspace, with the installed node_modules linked in, except
@@ -56,86 +51,14 @@ function readTree(dir: string): Record<string, string> {
   return files;
 }
 
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once `port` accepts connections; rejects if `child` exits first or `timeoutMs` passes. */
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`the app exited with ${child.exitCode}:\n${output()}`);
-    }
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      const done = (connected: boolean) => {
-        socket.destroy();
-        resolve(connected);
-      };
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
-      socket.setTimeout(1000, () => done(false));
-    });
-    if (open) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`the app did not listen on ${port} within ${timeoutMs} ms:\n${output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Ends a detached child and everything it started (the Nest CLI runs its work as children). */
-async function killGroup(child: ChildProcess | undefined): Promise<void> {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 describe('nest g -c @lanarky/openai chat-resource, from the workspace', () => {
   let workspace: string;
   const running = new Set<ChildProcess>();
   let upstream: MockOpenAIServer | undefined;
 
-  /** Runs a node script in the copy, stdin closed, as its own process group, within `timeoutMs`. */
-  function node(args: string[], timeoutMs: number): Promise<Finished> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, args, {
-        cwd: workspace,
-        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      running.add(child);
-      let output = '';
-      child.stdout!.on('data', (data: Buffer) => (output += data.toString()));
-      child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
-      const timer = setTimeout(() => {
-        void killGroup(child);
-        reject(new Error(`${args.join(' ')} took over ${timeoutMs} ms:\n${output}`));
-      }, timeoutMs);
-      child.once('error', reject);
-      child.once('close', (code) => {
-        running.delete(child);
-        clearTimeout(timer);
-        resolve({ code, output });
-      });
-    });
-  }
+  /** Runs a node script in the copy within `timeoutMs`. */
+  const node = (args: string[], timeoutMs: number): Promise<Finished> =>
+    runTracked(process.execPath, args, { cwd: workspace, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }, running, timeoutMs);
 
   const generate = () => node([NEST, 'g', '-c', '@lanarky/openai', 'chat-resource', 'support', '--project', 'demo'], 30_000);
 
@@ -214,25 +137,24 @@ describe('nest g -c @lanarky/openai chat-resource, from the workspace', () => {
   it('serves the generated endpoint: POST /support streams a completion, and so does the socket at /support', async () => {
     upstream = await MockOpenAIServer.start({ text: 'Happy to help, truly.' });
     const port = await freePort();
-    const app = spawn(process.execPath, ['dist/apps/demo/apps/demo/src/main.js'], {
-      cwd: workspace,
-      env: {
-        ...process.env,
-        NO_COLOR: '1',
-        PORT: String(port),
-        OPENAI_API_KEY: 'sk-schematics',
-        OPENAI_BASE_URL: upstream.url,
-        LANARKY_MODEL: '',
+    const { child: app, output } = spawnTracked(
+      process.execPath,
+      ['dist/apps/demo/apps/demo/src/main.js'],
+      {
+        cwd: workspace,
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          PORT: String(port),
+          OPENAI_API_KEY: 'sk-schematics',
+          OPENAI_BASE_URL: upstream.url,
+          LANARKY_MODEL: '',
+        },
       },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(app);
-    let output = '';
-    app.stdout!.on('data', (data: Buffer) => (output += data.toString()));
-    app.stderr!.on('data', (data: Buffer) => (output += data.toString()));
+      running,
+    );
     // Nest logs "successfully started" before the server listens: wait for the port itself.
-    await waitForPort(port, app, 30_000, () => output);
+    await waitForPort(port, app, 30_000, output);
     const url = `http://127.0.0.1:${port}/support`;
 
     const response = await chat(`${url}?stream=true`, userSays('hi'));

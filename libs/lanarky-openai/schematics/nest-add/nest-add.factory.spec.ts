@@ -97,7 +97,7 @@ bootstrap();
       edit(json);
       app.overwrite('/package.json', `${JSON.stringify(json, null, 2)}\n`);
     };
-    const installs = () => runner.tasks.filter((task) => task.name === 'node-package' && task.options?.command === 'install');
+    const installs = () => runner.tasks.filter((task) => task.name === 'node-package' && (task.options as { command?: string } | undefined)?.command === 'install');
     const peers11 = ['@nestjs/websockets@^11.1.9', '@nestjs/platform-ws@^11.1.9'];
 
     it('adds both to a Nest 11 app\'s dependencies at ^11.1.9, schedules the install and says so', async () => {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import NodeWebSocket, { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { WebSocketClient, WebSocketClosedError, WebSocketSession, type WebSocketEvent } from './websocket.client';
 
 interface Received {
@@ -263,17 +263,26 @@ describe('WebSocketClient', () => {
     expect(await server.peerClosed).toEqual({ code: 1005, reason: '' });
   });
 
-  it('rejects connect() when the server refuses the upgrade', async () => {
-    const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, done) => done(false, 403) });
-    await new Promise<void>((resolve) => refusing.once('listening', resolve));
-    const uri = `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/ws`;
-    try {
-      await expect(new WebSocketClient({ uri }).connect()).rejects.toThrow(
+  describe('when the server refuses the upgrade', () => {
+    let refusing: WebSocketServer;
+    let uri: string;
+
+    beforeEach(async () => {
+      refusing = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, done) => done(false, 403) });
+      await new Promise<void>((resolve) => refusing.once('listening', resolve));
+      uri = `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/ws`;
+    });
+    afterEach(() => new Promise((resolve) => refusing.close(resolve)));
+
+    it('rejects connect() with the status, from a WebSocket class that reports it (the ws package)', async () => {
+      await expect(new WebSocketClient({ uri, WebSocket: NodeWebSocket }).connect()).rejects.toThrow(
         `WebSocket connection to ${uri} failed: Unexpected server response: 403`,
       );
-    } finally {
-      await new Promise((resolve) => refusing.close(resolve));
-    }
+    });
+
+    it("rejects connect() naming the URI with the runtime's own WebSocket (Node 22+'s reports no status)", async () => {
+      await expect(new WebSocketClient({ uri }).connect()).rejects.toThrow(`WebSocket connection to ${uri} failed`);
+    });
   });
 
   it('rejects connect() when nothing listens', async () => {
