@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MockOpenAIServer, type MockReply } from '@lanarky/openai/testing';
 import { chat, completionText, userSays, type SseResponse } from './support/sse';
 import { TEST_API_KEY, startChatApp, type ChatApp } from './support/chat-app';
+import { closedPort } from './support/network';
 import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
 
 const fixtures = { controllers: [ChatFixtureController], providers: [PersonaService, TokenGuard] };
@@ -111,11 +110,7 @@ describe('error events', () => {
 
 describe('upstream out of reach', () => {
   it('maps a refused connection to 502 Upstream connection lost', async () => {
-    // Take a free port, then close it, so nothing listens there.
-    const probe: Server = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await closedPort();
     const upstream = await MockOpenAIServer.start();
     const server = await startChatApp(upstream, fixtures, { baseURL: `http://127.0.0.1:${port}/v1` });
     try {

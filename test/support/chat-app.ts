@@ -60,9 +60,15 @@ export function useLanarky(app: INestApplication): void {
   app.useWebSocketAdapter(new LanarkyWsAdapter(app));
 }
 
-/** Listens on a free loopback port after `setup` (main.ts's steps), with a capturing logger. */
-export async function listen<T extends INestApplication>(app: T, setup: (app: T) => void = useLanarky): Promise<ChatApp> {
-  const logger = new CapturingLogger();
+/**
+ * Listens on a free loopback port after `setup` (main.ts's steps), with a capturing logger: pass
+ * the one given to `setLogger()` to keep what the app logged while its module compiled.
+ */
+export async function listen<T extends INestApplication>(
+  app: T,
+  setup: (app: T) => void = useLanarky,
+  logger = new CapturingLogger(),
+): Promise<ChatApp> {
   app.useLogger(logger);
   Logger.overrideLogger(logger);
   setup(app);
