@@ -39,6 +39,12 @@ export const NOT_A_RESOURCE = (handler: string, value: unknown) =>
 
 export const STREAM_FAILED = (handler: string, status: number, detail: string, cause: string) =>
   `${handler} answered ${status} ${detail} (${cause})`;
+/** The cause of a failed connection: the error's class, the system's code, the host it was for. */
+export const UPSTREAM_UNREACHABLE = (name: string, code: string | undefined, host: string | undefined) =>
+  `${name}${code ? `: ${code}` : ''}${host ? `, upstream ${host}` : ''}`;
+/** The cause of an upstream's error answer: the error's class, the HTTP status, the host that answered. */
+export const UPSTREAM_ANSWERED = (name: string, status: number | undefined, host: string | undefined) =>
+  `${name}${status ? `: HTTP ${status}` : ''}${host ? ` from ${host}` : ''}`;
 
 /** Names a value for a log line without dumping its contents. */
 export function describe(value: unknown): string {

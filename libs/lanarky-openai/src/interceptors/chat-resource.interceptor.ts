@@ -11,7 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { OpenAI } from 'openai';
-import { Observable, catchError, defer, endWith, map, of, switchMap, take, takeUntil, throwError } from 'rxjs';
+import { Observable, catchError, defer, endWith, map, of, switchMap, take, takeUntil, tap, throwError } from 'rxjs';
 import type { ChatResourceOptions } from '../decorators/chat-resource.decorator';
 import { InjectOpenAI } from '../decorators/inject-openai.decorator';
 import type { ChatErrorPayload } from '../events/chat-error';
@@ -67,14 +67,15 @@ export class ChatResourceInterceptor implements NestInterceptor {
     const request = http.getRequest<Request>();
     const { messages } = await this.validator.validateRequest(request, aiSdk ? fromUiMessages : undefined);
     const response = http.getResponse<Response>();
-    const onError = this.onError(context);
+    const upstream: Upstream = {};
+    const onError = this.onError(context, upstream);
     // The AI SDK's `finish` part carries the run's figures, known once the stream ended.
     let result: ChatRunResult | undefined;
     const reportRun = this.onFinish(context, 'sse');
     const onFinish = (run: ChatRunResult) => reportRun((result = run));
     const events = aiSdk ? toUiMessageStream(() => result, { onError }) : toSseEvents({ keepAliveInterval, onError });
 
-    return this.resource(context, next).pipe(
+    return this.resource(context, next, upstream).pipe(
       switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish })).pipe(events)),
       catchError((error: unknown) => {
         // A pipe's 4xx (say, a bad query parameter) still gets a plain answer while it can.
@@ -92,23 +93,27 @@ export class ChatResourceInterceptor implements NestInterceptor {
   private turn(context: ExecutionContext, next: CallHandler): Observable<ChatEvent> {
     const ws = context.switchToWs();
     const cancelled = cancellationOf(ws.getClient());
+    const upstream: Upstream = {};
     return defer(() => this.validator.validate(ws.getData())).pipe(
-      switchMap(({ messages }) => this.chunks(context, next, messages).pipe(takeUntil(cancelled))),
-      toChatEvents({ onError: this.onError(context) }),
+      switchMap(({ messages }) => this.chunks(context, next, messages, upstream).pipe(takeUntil(cancelled))),
+      toChatEvents({ onError: this.onError(context, upstream) }),
       endWith(END_FRAME),
     );
   }
 
-  private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[]): Observable<string> {
+  private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[], upstream: Upstream): Observable<string> {
     const onFinish = this.onFinish(context, 'ws');
-    return this.resource(context, next).pipe(switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish }))));
+    return this.resource(context, next, upstream).pipe(
+      switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish }))),
+    );
   }
 
-  /** The factory's resource, with the module's client and model where it names none. */
-  private resource(context: ExecutionContext, next: CallHandler): Observable<OpenAIResource> {
+  /** The factory's resource, with the module's client and model where it names none; notes its upstream for the log. */
+  private resource(context: ExecutionContext, next: CallHandler, upstream: Upstream): Observable<OpenAIResource> {
     return next.handle().pipe(
       take(1),
       map((value: unknown) => bindResource(value, handlerName(context), this.defaults)),
+      tap((resource) => (upstream.baseURL = resource.client.baseURL)),
     );
   }
 
@@ -117,8 +122,13 @@ export class ChatResourceInterceptor implements NestInterceptor {
     return (result: ChatRunResult) => this.runs.report({ ...result, handler, transport });
   }
 
-  private onError(context: ExecutionContext) {
+  private onError(context: ExecutionContext, upstream: Upstream) {
     const handler = handlerName(context);
-    return (error: unknown, payload: ChatErrorPayload) => logFailure(this.logger, handler, error, payload);
+    return (error: unknown, payload: ChatErrorPayload) => logFailure(this.logger, handler, error, payload, upstream.baseURL);
   }
+}
+
+/** The base URL of the client a request's resource calls, once the factory has returned it. */
+interface Upstream {
+  baseURL?: string;
 }

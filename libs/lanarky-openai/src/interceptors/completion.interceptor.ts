@@ -88,8 +88,10 @@ export class CompletionInterceptor implements NestInterceptor {
     const left = new AbortController();
     const onClose = () => left.abort();
     response.once('close', onClose);
+    let baseURL: string | undefined;
     try {
       const resource = bindResource(await this.build(factory, context, request), handler, this.defaults);
+      baseURL = resource.client.baseURL;
       if (schema && resource instanceof ChatCompletionResource) {
         resource.withResponseFormat(jsonSchemaFormat(schema));
       }
@@ -98,7 +100,7 @@ export class CompletionInterceptor implements NestInterceptor {
       const json = schema ? await validateAnswer(parseAnswer(completion), schema as Type<object>) : undefined;
       computed.set(request, { completion, json });
     } catch (error) {
-      throw this.asHttpError(error, handler);
+      throw this.asHttpError(error, handler, baseURL);
     } finally {
       response.off('close', onClose);
     }
@@ -119,7 +121,7 @@ export class CompletionInterceptor implements NestInterceptor {
   }
 
   /** An HTTP error for what failed: the client's own 4xx as is, the rest mapped and logged. */
-  private asHttpError(error: unknown, handler: string): HttpException {
+  private asHttpError(error: unknown, handler: string, baseURL: string | undefined): HttpException {
     if (error instanceof HttpException && error.getStatus() < 500) {
       return error;
     }
@@ -128,7 +130,7 @@ export class CompletionInterceptor implements NestInterceptor {
       return error;
     }
     const payload = toChatError(error);
-    logFailure(this.logger, handler, error, payload);
+    logFailure(this.logger, handler, error, payload, baseURL);
     if (payload.status_code === 500) {
       return new InternalServerErrorException();
     }

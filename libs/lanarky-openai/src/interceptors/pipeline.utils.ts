@@ -1,8 +1,14 @@
 import type { ExecutionContext, LoggerService } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
-import { APIError, type OpenAI } from 'openai';
+import { APIConnectionError, APIError, type OpenAI } from 'openai';
 import type { ChatErrorPayload } from '../events/chat-error';
-import { NOT_A_RESOURCE, STREAM_FAILED } from '../lanarky-openai.messages';
+import { upstreamHost } from '../http/upstream-url';
+import {
+  NOT_A_RESOURCE,
+  STREAM_FAILED,
+  UPSTREAM_ANSWERED,
+  UPSTREAM_UNREACHABLE,
+} from '../lanarky-openai.messages';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { DEFAULT_IDLE_TIMEOUT, DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { isOpenAIResource, type OpenAIResource, type ResourceDefaults } from '../resources/openai.resource';
@@ -31,20 +37,48 @@ export function bindResource(value: unknown, handler: string, defaults: Resource
 }
 
 /**
- * Logs a failed request in one line: handler, status, detail and the error's class. Stacks,
- * bodies and keys stay out; an upstream's own words (which may quote a key) are left to the
- * detail the client got. A client's own mistake (an HTTP 4xx) is not logged.
+ * Logs a failed request in one line: handler, status, detail and the cause: the error's class,
+ * and for an upstream failure the system's code (`ECONNREFUSED`) or the HTTP status, with the
+ * upstream's host from `baseURL`. Stacks, bodies, keys, credentials and query strings stay out;
+ * an upstream's own words (which may quote a key) are left to the detail the client got. A
+ * client's own mistake (an HTTP 4xx) is not logged.
  */
-export function logFailure(logger: LoggerService, handler: string, error: unknown, { status_code, detail }: ChatErrorPayload): void {
+export function logFailure(
+  logger: LoggerService,
+  handler: string,
+  error: unknown,
+  { status_code, detail }: ChatErrorPayload,
+  baseURL?: string,
+): void {
   if (error instanceof HttpException && status_code < 500) {
     return;
   }
-  const cause =
-    error instanceof APIError ? error.constructor.name : error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
-  const line = STREAM_FAILED(handler, status_code, detail, cause);
+  const line = STREAM_FAILED(handler, status_code, detail, describeCause(error, baseURL));
   if (status_code >= 500) {
     logger.error(line);
   } else {
     logger.warn(line);
   }
+}
+
+function describeCause(error: unknown, baseURL: string | undefined): string {
+  if (!(error instanceof APIError)) {
+    return error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+  }
+  const name = error.constructor.name;
+  const host = upstreamHost(baseURL);
+  return error instanceof APIConnectionError ? UPSTREAM_UNREACHABLE(name, systemCode(error), host) : UPSTREAM_ANSWERED(name, error.status, host);
+}
+
+/** The first `code` down an error's causes: the SDK wraps fetch's error, which wraps the socket's. */
+function systemCode(error: Error): string | undefined {
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 5 && cause && typeof cause === 'object'; depth++) {
+    const { code } = cause as { code?: unknown };
+    if (typeof code === 'string' && code) {
+      return code;
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
