@@ -1,9 +1,18 @@
-import { Controller } from '@nestjs/common';
-import { ChatCompletionResource, ChatResource, type LanarkyOpenAIModuleOptions } from '@lanarky/openai';
+import { Controller, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { WebSocketGateway } from '@nestjs/websockets';
+import OpenAI from 'openai';
+import {
+  ChatCompletionResource,
+  ChatResource,
+  LanarkyOpenAIModule,
+  type LanarkyOpenAIModuleOptions,
+} from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
-import { TEST_API_KEY, startChatApp } from './support/chat-app';
-import { closedPort } from './support/network';
-import { chat, userSays, type SseResponse } from './support/sse';
+import { CapturingLogger, TEST_API_KEY, listen, startChatApp, useLanarky, type ChatApp } from './support/chat-app';
+import { closedPort, watchOutgoingConnections } from './support/network';
+import { chat, completionText, userSays, type SseResponse } from './support/sse';
+import { ChatSocket } from './support/ws';
 
 @Controller()
 class ChatController {
@@ -13,11 +22,151 @@ class ChatController {
   }
 }
 
+@WebSocketGateway({ path: '/ws' })
+class ChatGateway {
+  @ChatResource()
+  chat() {
+    return new ChatCompletionResource({ stream: true });
+  }
+}
+
+/** Compiles a module with `logger` in place from the start, so startup lines are kept. */
+async function compile(metadata: ModuleMetadata, logger: CapturingLogger) {
+  return Test.createTestingModule(metadata).setLogger(logger).compile();
+}
+
+/** Compiles, sets up as main.ts would with `setup`, and listens, keeping every log line. */
+async function boot(metadata: ModuleMetadata, setup: (app: INestApplication) => void = useLanarky): Promise<ChatApp> {
+  const logger = new CapturingLogger();
+  const moduleRef = await compile(metadata, logger);
+  return listen(moduleRef.createNestApplication({ forceCloseConnections: true }), setup, logger);
+}
+
 function errorEvent(response: SseResponse) {
   const errors = response.events.filter((event) => event.event === 'error');
   expect(errors).toHaveLength(1);
   return JSON.parse(errors[0].data);
 }
+
+/** Runs `test` with the SDK's environment variables set as in `env` (undefined: unset), then restores them. */
+async function withEnv(env: Record<string, string | undefined>, test: () => Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const assign = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) {
+        delete process.env[name];
+      } else {
+        process.env[name] = value;
+      }
+    }
+  };
+  assign(env);
+  try {
+    await test();
+  } finally {
+    assign(saved);
+  }
+}
+
+const NO_KEY_NO_SERVER = { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined };
+
+describe('no API key and no base URL', () => {
+  it('starts, warns once naming what to set, and answers 502 without a network call', () =>
+    withEnv(NO_KEY_NO_SERVER, async () => {
+      const server = await boot({ imports: [LanarkyOpenAIModule.forRoot({})], controllers: [ChatController] });
+      const outgoing = watchOutgoingConnections();
+      try {
+        const response = await chat(`${server.url}/chat`, userSays('hi'));
+
+        const warnings = server.logger.lines.filter((line) => line.includes('No API key and no base URL'));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/^warn /);
+        expect(warnings[0]).toContain('OPENAI_API_KEY');
+        expect(warnings[0]).toContain('OPENAI_BASE_URL');
+        expect(warnings[0]).toContain('forRoot({ apiKey | baseURL })');
+        expect(response.status).toBe(200);
+        expect(errorEvent(response)).toEqual({ status_code: 502, detail: 'Upstream authentication failed' });
+        expect(server.logger.text()).toContain(
+          'ChatController.chat answered 502 Upstream authentication failed (AuthenticationError: no API key is configured, so nothing was sent)',
+        );
+        // The only connections this process opened went to the app itself.
+        const app = new URL(server.url).host;
+        expect(outgoing.targets().filter((target) => target !== app)).toEqual([]);
+        expect(outgoing.targets()).toContain(app);
+      } finally {
+        outgoing.stop();
+        await server.close();
+      }
+    }));
+
+  it('serves gateways too: a turn gets the same 502, then end', () =>
+    withEnv(NO_KEY_NO_SERVER, async () => {
+      const server = await boot({ imports: [LanarkyOpenAIModule.forRoot({})], providers: [ChatGateway] });
+      const socket = await ChatSocket.open(`${server.url}/ws`);
+      try {
+        socket.send(userSays('hi'));
+        const frames = await socket.nextTurn();
+
+        expect(frames).toEqual([
+          { event: 'error', data: { status_code: 502, detail: 'Upstream authentication failed' } },
+          { event: 'end', data: '' },
+        ]);
+      } finally {
+        socket.close();
+        await server.close();
+      }
+    }));
+
+  it('leaves a client given to the module alone, and says nothing', () =>
+    withEnv(NO_KEY_NO_SERVER, async () => {
+      const upstream = await MockOpenAIServer.start({ chunks: ['from the given client'] });
+      const client = new OpenAI({ apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0 });
+      const server = await boot({ imports: [LanarkyOpenAIModule.forRoot({ client })], controllers: [ChatController] });
+      try {
+        const response = await chat(`${server.url}/chat`, userSays('hi'));
+
+        expect(completionText(response)).toBe('from the given client');
+        expect(server.logger.text()).not.toContain('No API key');
+      } finally {
+        await server.close();
+        await upstream.close();
+      }
+    }));
+});
+
+describe('a malformed base URL is refused at startup', () => {
+  const compileWith = (options: LanarkyOpenAIModuleOptions) =>
+    compile({ imports: [LanarkyOpenAIModule.forRoot({ apiKey: TEST_API_KEY, ...options })], controllers: [ChatController] }, new CapturingLogger());
+
+  it.each([
+    ['localhost:11434/v1', "the baseURL option 'localhost:11434/v1' is not a usable base URL: it has no scheme; write http://localhost:11434/v1"],
+    ['not a url', "the baseURL option 'not a url' is not a usable base URL: it is not a URL; write one such as http://localhost:11434/v1"],
+    ['ftp://models.example/v1', "the baseURL option 'ftp://models.example/v1' is not a usable base URL: only http:// and https:// are supported, not ftp://"],
+    ['http://', "the baseURL option 'http://' is not a usable base URL: it is not a URL"],
+  ])('baseURL %p', async (baseURL, message) => {
+    await expect(compileWith({ baseURL })).rejects.toThrow(message);
+  });
+
+  it('names OPENAI_BASE_URL when the value came from there', () =>
+    withEnv({ OPENAI_BASE_URL: '127.0.0.1:8000/v1' }, async () => {
+      await expect(compileWith({})).rejects.toThrow(
+        "OPENAI_BASE_URL '127.0.0.1:8000/v1' is not a usable base URL: it has no scheme; write http://127.0.0.1:8000/v1",
+      );
+    }));
+
+  it('never shows credentials written into the URL, nor the key', async () => {
+    const error: Error = await compileWith({ baseURL: 'ollama:hunter2@localhost:11434/v1' }).catch((caught) => caught);
+
+    expect(error.message).toContain("'***@localhost:11434/v1'");
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).not.toContain(TEST_API_KEY);
+  });
+
+  it('accepts http and https URLs as they are', async () => {
+    await expect(compileWith({ baseURL: 'https://api.example.com/v1' })).resolves.toBeDefined();
+    await expect(compileWith({ baseURL: 'HTTP://127.0.0.1:11434/v1' })).resolves.toBeDefined();
+  });
+});
 
 describe('upstream failures in the log name the host and the cause, never the key', () => {
   let upstream: MockOpenAIServer;

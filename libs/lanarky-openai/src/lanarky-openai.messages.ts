@@ -46,6 +46,20 @@ export const UPSTREAM_UNREACHABLE = (name: string, code: string | undefined, hos
 export const UPSTREAM_ANSWERED = (name: string, status: number | undefined, host: string | undefined) =>
   `${name}${status ? `: HTTP ${status}` : ''}${host ? ` from ${host}` : ''}`;
 
+export const NO_API_KEY_WARNING =
+  'No API key and no base URL: chat requests will fail with 502, and nothing is sent upstream. ' +
+  'Set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL for a local server (Ollama, vLLM, llama.cpp), or pass forRoot({ apiKey | baseURL })';
+/** The message of the 401 a client with no key answers itself. */
+export const NO_API_KEY_CONFIGURED =
+  'No API key is configured: set OPENAI_API_KEY or OPENAI_BASE_URL, or pass forRoot({ apiKey | baseURL })';
+export const NO_API_KEY_CAUSE = (name: string) => `${name}: no API key is configured, so nothing was sent`;
+
+export const BASE_URL_INVALID = (source: string, value: string, problem: string) =>
+  `LanarkyOpenAIModule: ${source} '${value}' is not a usable base URL: ${problem}`;
+export const BASE_URL_NO_SCHEME = (suggestion: string) => `it has no scheme; write ${suggestion}`;
+export const BASE_URL_OTHER_SCHEME = (scheme: string) => `only http:// and https:// are supported, not ${scheme}://`;
+export const BASE_URL_NOT_A_URL = 'it is not a URL; write one such as http://localhost:11434/v1';
+
 /** Names a value for a log line without dumping its contents. */
 export function describe(value: unknown): string {
   if (value === null || value === undefined) {

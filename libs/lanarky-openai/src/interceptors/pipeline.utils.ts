@@ -2,9 +2,11 @@ import type { ExecutionContext, LoggerService } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
 import { APIConnectionError, APIError, type OpenAI } from 'openai';
 import type { ChatErrorPayload } from '../events/chat-error';
+import { MISSING_KEY_CODE } from '../http/missing-key.fetch';
 import { upstreamHost } from '../http/upstream-url';
 import {
   NOT_A_RESOURCE,
+  NO_API_KEY_CAUSE,
   STREAM_FAILED,
   UPSTREAM_ANSWERED,
   UPSTREAM_UNREACHABLE,
@@ -66,6 +68,9 @@ function describeCause(error: unknown, baseURL: string | undefined): string {
     return error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
   }
   const name = error.constructor.name;
+  if (error.status === 401 && error.code === MISSING_KEY_CODE) {
+    return NO_API_KEY_CAUSE(name);
+  }
   const host = upstreamHost(baseURL);
   return error instanceof APIConnectionError ? UPSTREAM_UNREACHABLE(name, systemCode(error), host) : UPSTREAM_ANSWERED(name, error.status, host);
 }
