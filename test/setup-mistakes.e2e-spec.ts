@@ -1,18 +1,21 @@
-import { Controller, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { Controller, Injectable, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { WebSocketGateway } from '@nestjs/websockets';
 import OpenAI from 'openai';
 import {
   ChatCompletionResource,
   ChatResource,
   LanarkyOpenAIModule,
+  LanarkyWsAdapter,
+  type ChatResourceFactory,
   type LanarkyOpenAIModuleOptions,
 } from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import { CapturingLogger, TEST_API_KEY, listen, startChatApp, useLanarky, type ChatApp } from './support/chat-app';
 import { closedPort, watchOutgoingConnections } from './support/network';
 import { chat, completionText, userSays, type SseResponse } from './support/sse';
-import { ChatSocket } from './support/ws';
+import { ChatSocket, turnText } from './support/ws';
 
 @Controller()
 class ChatController {
@@ -26,6 +29,13 @@ class ChatController {
 class ChatGateway {
   @ChatResource()
   chat() {
+    return new ChatCompletionResource({ stream: true });
+  }
+}
+
+@Injectable()
+class EchoChatFactory implements ChatResourceFactory {
+  create() {
     return new ChatCompletionResource({ stream: true });
   }
 }
@@ -165,6 +175,73 @@ describe('a malformed base URL is refused at startup', () => {
   it('accepts http and https URLs as they are', async () => {
     await expect(compileWith({ baseURL: 'https://api.example.com/v1' })).resolves.toBeDefined();
     await expect(compileWith({ baseURL: 'HTTP://127.0.0.1:11434/v1' })).resolves.toBeDefined();
+  });
+});
+
+describe('@ChatResource() gateways without LanarkyWsAdapter', () => {
+  let upstream: MockOpenAIServer;
+  beforeAll(async () => (upstream = await MockOpenAIServer.start({ chunks: ['hello'] })));
+  afterAll(() => upstream.close());
+
+  const root = () => LanarkyOpenAIModule.forRoot({ isGlobal: true, apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0 });
+
+  it.each([
+    ['a gateway class', () => ({ imports: [root()], providers: [ChatGateway] }), 'ChatGateway.chat has @ChatResource()'],
+    [
+      'a forFeature() factory',
+      () => ({ imports: [root(), LanarkyOpenAIModule.forFeature({ path: '/ws', factory: EchoChatFactory })] }),
+      'EchoChatFactoryGateway.chat has @ChatResource()',
+    ],
+  ])('with no websocket adapter, %s fails the start, saying how to install one', async (_case, metadata, names) => {
+    const moduleRef = await compile(metadata(), new CapturingLogger());
+    const app = moduleRef.createNestApplication();
+    try {
+      const error: Error = await app.init().catch((caught) => caught);
+
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).toContain(names);
+      expect(error.message).toContain('but the app has no websocket adapter');
+      expect(error.message).toContain('app.useWebSocketAdapter(new LanarkyWsAdapter(app))');
+      // Nest's own advice would have been to install socket.io.
+      expect(error.message).not.toContain('socket.io');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("under Nest's WsAdapter it starts, with a warning naming LanarkyWsAdapter", async () => {
+    const server = await boot({ imports: [root()], providers: [ChatGateway] }, (app) => app.useWebSocketAdapter(new WsAdapter(app)));
+    try {
+      const warnings = server.logger.lines.filter((line) => line.includes('@ChatResource()'));
+
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^warn ChatGateway\.chat has @ChatResource\(\) but the app's websocket adapter is WsAdapter, not LanarkyWsAdapter/);
+      expect(warnings[0]).toContain('app.useWebSocketAdapter(new LanarkyWsAdapter(app))');
+      // What the warning is about: Nest's {event, data} frame is answered, Lanarky's frame before it is not.
+      const socket = await ChatSocket.open(`${server.url}/ws`);
+      socket.send(userSays('unanswered'));
+      socket.send({ event: 'chat', data: userSays('hi') });
+      const turn = await socket.nextTurn();
+      socket.close();
+      expect(turnText(turn)).toBe('hello');
+      expect(socket.frames).toEqual(turn);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('under LanarkyWsAdapter it starts without a word, and serves the chat protocol', async () => {
+    const server = await boot({ imports: [root()], providers: [ChatGateway] }, (app) => app.useWebSocketAdapter(new LanarkyWsAdapter(app)));
+    const socket = await ChatSocket.open(`${server.url}/ws`);
+    try {
+      socket.send(userSays('hi'));
+
+      expect(turnText(await socket.nextTurn())).toBe('hello');
+      expect(server.logger.text()).not.toContain('@ChatResource()');
+    } finally {
+      socket.close();
+      await server.close();
+    }
   });
 });
 

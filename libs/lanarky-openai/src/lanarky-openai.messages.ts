@@ -60,6 +60,19 @@ export const BASE_URL_NO_SCHEME = (suggestion: string) => `it has no scheme; wri
 export const BASE_URL_OTHER_SCHEME = (scheme: string) => `only http:// and https:// are supported, not ${scheme}://`;
 export const BASE_URL_NOT_A_URL = 'it is not a URL; write one such as http://localhost:11434/v1';
 
+const INSTALL_ADAPTER = "install Lanarky's in main.ts, before listen(): app.useWebSocketAdapter(new LanarkyWsAdapter(app)), with LanarkyWsAdapter from @lanarky/openai";
+export const CHAT_ADAPTER_MISSING = (handlers: string[]) =>
+  `${names(handlers)} ${handlers.length === 1 ? 'has' : 'have'} @ChatResource() but the app has no websocket adapter: ${INSTALL_ADAPTER}`;
+export const CHAT_ADAPTER_OTHER = (handlers: string[], adapter: string) =>
+  `${names(handlers)} ${handlers.length === 1 ? 'has' : 'have'} @ChatResource() but the app's websocket adapter is ${adapter}, not LanarkyWsAdapter: ` +
+  `frames in Lanarky's {"messages": [...]} format go unanswered, and turns neither queue nor cancel. To serve the chat protocol, ${INSTALL_ADAPTER}`;
+
+/** Names handlers for a log line, the first few of them. */
+function names(handlers: string[]): string {
+  const shown = handlers.slice(0, 3).join(', ');
+  return handlers.length > 3 ? `${shown} and ${handlers.length - 3} more` : shown;
+}
+
 /** Names a value for a log line without dumping its contents. */
 export function describe(value: unknown): string {
   if (value === null || value === undefined) {

@@ -1,12 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { createOpenAIClient } from './http/openai-client.factory';
 import { UpstreamFetch } from './http/upstream-fetch';
 import type { ChatFeatureOptions } from './interfaces/chat-resource-factory.interface';
 import { OPENAI_CLIENT } from './lanarky-openai.constants';
 import { ConfigurableModuleClass, LANARKY_OPENAI_OPTIONS } from './lanarky-openai.module-definition';
+import { ChatHandlersExplorer } from './lifecycle/chat-handlers.explorer';
 import { ChatRuns } from './lifecycle/chat-runs.service';
 import { ChatStreamTracker } from './lifecycle/chat-stream.tracker';
 import { ChatRequestValidator } from './validation/chat-request.validator';
+import { ChatAdapterCheck } from './ws/chat-adapter.check';
 import { createChatGateway } from './ws/chat-gateway.factory';
 
 /**
@@ -20,12 +23,15 @@ import { createChatGateway } from './ws/chat-gateway.factory';
  * export class AppModule {}
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     UpstreamFetch,
     { provide: OPENAI_CLIENT, useFactory: createOpenAIClient, inject: [LANARKY_OPENAI_OPTIONS, UpstreamFetch] },
     ChatRequestValidator,
     ChatStreamTracker,
     ChatRuns,
+    ChatHandlersExplorer,
+    ChatAdapterCheck,
   ],
   exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator, ChatStreamTracker, ChatRuns],
 })
