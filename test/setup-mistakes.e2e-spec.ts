@@ -245,6 +245,69 @@ describe('@ChatResource() gateways without LanarkyWsAdapter', () => {
   });
 });
 
+describe('an app that never called useChatBodyParser(app)', () => {
+  let upstream: MockOpenAIServer;
+  beforeAll(async () => (upstream = await MockOpenAIServer.start({ chunks: ['hello'] })));
+  afterAll(() => upstream.close());
+
+  const onlyTheAdapter = (app: INestApplication) => app.useWebSocketAdapter(new LanarkyWsAdapter(app));
+  const withChatRoutes = (options: LanarkyOpenAIModuleOptions = {}) => ({
+    imports: [LanarkyOpenAIModule.forRoot({ apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0, ...options })],
+    controllers: [ChatController],
+  });
+  // 210 KB: over Express's 100 KiB, each message within maxContentLength.
+  const largeBody = { messages: ['user', 'assistant', 'user'].map((role) => ({ role, content: 'x'.repeat(70_000) })) };
+  const bodyParserWarnings = (server: ChatApp) => server.logger.lines.filter((line) => line.includes('useChatBodyParser(app)'));
+
+  it("gets one warning naming useChatBodyParser(app), and indeed stops at Express's 100 KiB", async () => {
+    const server = await boot(withChatRoutes(), onlyTheAdapter);
+    try {
+      const response = await chat(`${server.url}/chat`, largeBody);
+
+      expect(bodyParserWarnings(server)).toEqual([
+        "warn useChatBodyParser(app) was not called: Express's JSON parser refuses bodies over 102400 bytes, " +
+          "under the module's bodyLimit of 1048576 bytes for ChatController.chat. Call useChatBodyParser(app) in main.ts, before listen() LanarkyOpenAI",
+      ]);
+      expect(response.status).toBe(413);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gets none when main.ts calls it', async () => {
+    const server = await boot(withChatRoutes(), useLanarky);
+    try {
+      const response = await chat(`${server.url}/chat`, largeBody);
+
+      expect(bodyParserWarnings(server)).toEqual([]);
+      expect(completionText(response)).toBe('hello');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("gets none when bodyLimit is within Express's 100 KiB, which then holds without it", async () => {
+    const server = await boot(withChatRoutes({ bodyLimit: 50 * 1024 }), onlyTheAdapter);
+    try {
+      const response = await chat(`${server.url}/chat`, userSays('x'.repeat(60 * 1024)));
+
+      expect(bodyParserWarnings(server)).toEqual([]);
+      expect(response.status).toBe(413);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gets none when no route reads chat bodies', async () => {
+    const server = await boot({ ...withChatRoutes(), controllers: [], providers: [ChatGateway] }, onlyTheAdapter);
+    try {
+      expect(bodyParserWarnings(server)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('upstream failures in the log name the host and the cause, never the key', () => {
   let upstream: MockOpenAIServer;
   beforeAll(async () => (upstream = await MockOpenAIServer.start()));

@@ -67,6 +67,10 @@ export const CHAT_ADAPTER_OTHER = (handlers: string[], adapter: string) =>
   `${names(handlers)} ${handlers.length === 1 ? 'has' : 'have'} @ChatResource() but the app's websocket adapter is ${adapter}, not LanarkyWsAdapter: ` +
   `frames in Lanarky's {"messages": [...]} format go unanswered, and turns neither queue nor cancel. To serve the chat protocol, ${INSTALL_ADAPTER}`;
 
+export const CHAT_BODY_PARSER_MISSING = (routes: string[], bodyLimit: number, expressLimit: number) =>
+  `useChatBodyParser(app) was not called: Express's JSON parser refuses bodies over ${expressLimit} bytes, ` +
+  `under the module's bodyLimit of ${bodyLimit} bytes for ${names(routes)}. Call useChatBodyParser(app) in main.ts, before listen()`;
+
 /** Names handlers for a log line, the first few of them. */
 function names(handlers: string[]): string {
   const shown = handlers.slice(0, 3).join(', ');

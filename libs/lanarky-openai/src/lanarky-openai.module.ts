@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ChatBodyParserCheck } from './http/chat-body-parser.check';
 import { createOpenAIClient } from './http/openai-client.factory';
 import { UpstreamFetch } from './http/upstream-fetch';
 import type { ChatFeatureOptions } from './interfaces/chat-resource-factory.interface';
@@ -32,6 +33,7 @@ import { createChatGateway } from './ws/chat-gateway.factory';
     ChatRuns,
     ChatHandlersExplorer,
     ChatAdapterCheck,
+    ChatBodyParserCheck,
   ],
   exports: [OPENAI_CLIENT, LANARKY_OPENAI_OPTIONS, ChatRequestValidator, ChatStreamTracker, ChatRuns],
 })

@@ -5,6 +5,7 @@ import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-op
 import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { BODY_NOT_UTF8, BODY_TOO_LARGE } from '../lanarky-openai.messages';
+import { ChatBodyParserCheck } from './chat-body-parser.check';
 
 /**
  * Installs a JSON body parser sized by the module's `bodyLimit` (Express's own stops at
@@ -20,6 +21,7 @@ export function useChatBodyParser(app: INestApplication): void {
   const { bodyLimit = DEFAULT_BODY_LIMIT } = app.get<LanarkyOpenAIModuleOptions>(LANARKY_OPENAI_OPTIONS, {
     strict: false,
   });
+  app.get(ChatBodyParserCheck, { strict: false }).bodyParserInstalled();
   const parse = json({
     limit: bodyLimit,
     // Invalid bytes would otherwise turn silently into U+FFFD and reach the model.
