@@ -7,6 +7,9 @@ export const CHAT_RESOURCE_METADATA = 'lanarky:chat-resource';
 /** Metadata key written by `@UseCompletion()`. */
 export const COMPLETION_METADATA = 'lanarky:completion';
 
+/** Brands a `LanarkyWsAdapter`, so that the module knows it without loading `@nestjs/platform-ws`. */
+export const LANARKY_WS_ADAPTER = Symbol.for('lanarky:ws-adapter');
+
 export const DEFAULT_MODEL = 'gpt-4o-mini';
 export const DEFAULT_MAX_MESSAGES = 100;
 export const DEFAULT_MAX_CONTENT_LENGTH = 100_000;

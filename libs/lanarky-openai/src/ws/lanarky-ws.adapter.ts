@@ -7,7 +7,7 @@ import { Subject, concatMap, defer, finalize, first, fromEvent, mergeMap, of, ta
 import { WebSocket, type RawData, type Server } from 'ws';
 import { ChatEventType } from '../events/chat-event';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
-import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
+import { DEFAULT_BODY_LIMIT, LANARKY_WS_ADAPTER } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
 import { cancelTurn, getHandshake, rememberHandshake } from './chat-socket';
@@ -40,6 +40,7 @@ const POLICY_VIOLATION = 1008;
  * app.useWebSocketAdapter(new LanarkyWsAdapter(app));
  */
 export class LanarkyWsAdapter extends WsAdapter {
+  readonly [LANARKY_WS_ADAPTER] = true;
   private readonly maxPayload: number;
   private readonly maxPendingTurns: number;
   private readonly maxBufferedBytes: number;
