@@ -1,7 +1,7 @@
 import { MockOpenAIServer, type MockReply } from '@lanarky/openai/testing';
 import { chat, completionText, userSays, type SseResponse } from './support/sse';
 import { TEST_API_KEY, startChatApp, type ChatApp } from './support/chat-app';
-import { closedPort } from './support/network';
+import { freePort } from './support/network';
 import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
 
 const fixtures = { controllers: [ChatFixtureController], providers: [PersonaService, TokenGuard] };
@@ -110,7 +110,7 @@ describe('error events', () => {
 
 describe('upstream out of reach', () => {
   it('maps a refused connection to 502 Upstream connection lost', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const upstream = await MockOpenAIServer.start();
     const server = await startChatApp(upstream, fixtures, { baseURL: `http://127.0.0.1:${port}/v1` });
     try {

@@ -1,7 +1,7 @@
 import { MockOpenAIServer, type MockReply } from '@lanarky/openai/testing';
 import { chat, completionText, userSays, type SseResponse } from './support/sse';
 import { TEST_API_KEY, startChatApp, type ChatApp } from './support/chat-app';
-import { closedPort } from './support/network';
+import { freePort } from './support/network';
 import { ChatSocket, turnText, type Frame } from './support/ws';
 import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
 import { PirateGateway } from './fixtures/chat.gateway';
@@ -101,7 +101,7 @@ describe('upstream fault matrix, over SSE and websocket', () => {
   });
 
   it('maps a refused connection to 502 over both transports', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const refused = await startChatApp(upstream, fixtures, { baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
     try {
       const response = await chat(`${refused.url}/chat`, userSays('hi'));

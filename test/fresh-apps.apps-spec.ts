@@ -1,9 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
-import { freePort, killGroup, runTracked, spawnTracked, waitForPort, type Finished } from './support/processes';
+import { freePort } from './support/network';
+import { killGroup, runTracked, spawnTracked, waitForPort, type Finished } from './support/processes';
 import { chat, completionText, userSays } from './support/sse';
 import { ChatSocket, turnText } from './support/ws';
 import { pathWithNode } from './support/node-versions';
@@ -15,7 +16,8 @@ import { pathWithNode } from './support/node-versions';
  * the row names. `LANARKY_APPS=nest12-esm@24,...` runs only the rows named.
  */
 const MATRIX: Array<{ app: string; node: string; nest: number; esm: boolean }> = [
-  { app: 'nest11-cjs', node: '20', nest: 11, esm: false },
+  // The floor: Node 20.19 from the registry (this machine has a later 20).
+  { app: 'nest11-cjs', node: '20.19', nest: 11, esm: false },
   { app: 'nest12-cjs', node: '24', nest: 12, esm: false },
   { app: 'nest12-esm', node: '22', nest: 12, esm: true },
   { app: 'nest12-esm', node: '24', nest: 12, esm: true },
@@ -60,14 +62,40 @@ let scratch: string;
 let tarball: string;
 let upstream: MockOpenAIServer;
 
+/** The environment and folder of a row's app. */
+function rowOf({ app, node }: { app: string; node: string }): { row: string; cwd: string; env: NodeJS.ProcessEnv } {
+  const row = `${app}@${node}`;
+  return { row, cwd: join(scratch, row), env: userEnvironment(node) };
+}
+
+/** Runs a command in a row's app as its user would, timing it under `step`. */
+async function timed(row: string, step: string, command: string, args: string[], options: SpawnOptions, timeoutMs: number): Promise<Finished> {
+  const started = Date.now();
+  const finished = await runTracked(command, args, options, running, timeoutMs);
+  (timings[row] ??= {})[step] = Date.now() - started;
+  return finished;
+}
+
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'lanarky-fresh-apps-'));
-  // The package a user gets: npm pack runs the library's prepack (its build and the collection's).
-  const pack = await runTracked('npm', ['pack', '-w', '@lanarky/openai', '--pack-destination', scratch], { cwd: ROOT }, running, 3 * MINUTE);
-  succeeded(pack);
-  tarball = join(scratch, readdirSync(scratch).find((file) => file.endsWith('.tgz'))!);
   upstream = await MockOpenAIServer.start({ text: REPLY });
-}, 4 * MINUTE);
+  // Mostly waiting on the registry, so at once: the pack and every row's own dependencies.
+  // npm install, not npm ci: the registry here lacks an optional Windows-only package of vite's
+  // that the ESM app's lockfile names, which npm ci refuses and npm install skips.
+  const installs = ROWS.map(async (rowSpec) => {
+    const { row, cwd, env } = rowOf(rowSpec);
+    cpSync(join(FIXTURES, rowSpec.app), cwd, { recursive: true });
+    const install = await timed(row, 'npm install (fixture)', 'npm', ['install', '--no-audit', '--no-fund'], { cwd, env }, 6 * MINUTE);
+    return { row, install };
+  });
+  // The package a user gets: npm pack runs the library's prepack (its build and the collection's).
+  const pack = runTracked('npm', ['pack', '-w', '@lanarky/openai', '--pack-destination', scratch], { cwd: ROOT }, running, 3 * MINUTE);
+  succeeded(await pack);
+  tarball = join(scratch, readdirSync(scratch).find((file) => file.endsWith('.tgz'))!);
+  for (const { row, install } of await Promise.all(installs)) {
+    succeeded({ ...install, output: `${row}: ${install.output}` });
+  }
+}, 8 * MINUTE);
 
 afterAll(async () => {
   await Promise.all([...running].map(killGroup));
@@ -77,33 +105,57 @@ afterAll(async () => {
   writeFileSync(join(ROOT, 'test', 'output', 'fresh-apps.json'), `${JSON.stringify(timings, null, 2)}\n`);
 }, MINUTE);
 
-describe.each(ROWS)('a fresh $app app on Node $node', ({ app, node, nest, esm }) => {
-  const row = `${app}@${node}`;
+describe('the packed library', () => {
+  const list = () => runTracked('tar', ['-tzf', tarball], {}, running, MINUTE);
+
+  it('carries its README, LICENSE and compiled code, and no TypeScript sources beside the declarations', async () => {
+    const files = (await list()).output.trim().split('\n');
+
+    expect(files).toEqual(expect.arrayContaining(['package/README.md', 'package/LICENSE', 'package/package.json', 'package/dist/index.js']));
+    expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('has source maps that resolve: every map carries the sources it names', async () => {
+    const unpacked = join(scratch, 'unpacked');
+    mkdirSync(unpacked);
+    succeeded(await runTracked('tar', ['-xzf', tarball, '-C', unpacked], {}, running, MINUTE));
+    const maps = readdirSync(join(unpacked, 'package', 'dist'), { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.js.map'));
+
+    expect(maps.length).toBeGreaterThan(20);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(unpacked, 'package', 'dist', map), 'utf-8')) as {
+        sources: string[];
+        sourcesContent?: Array<string | null>;
+      };
+      expect({ map, inlined: sourcesContent?.filter((content) => typeof content === 'string').length }).toEqual({
+        map,
+        inlined: sources.length,
+      });
+    }
+  });
+});
+
+describe.each(ROWS)('a fresh $app app on Node $node', (rowSpec) => {
+  const { node, nest, esm } = rowSpec;
+  let row: string;
   let cwd: string;
   let env: NodeJS.ProcessEnv;
 
-  /** Runs a command in the app as its user would, timing it under `step`. */
-  async function step(name: string, command: string, args: string[], timeoutMs: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Finished> {
-    const started = Date.now();
-    const finished = await runTracked(command, args, { cwd, env: { ...env, ...extraEnv } }, running, timeoutMs);
-    (timings[row] ??= {})[name] = Date.now() - started;
-    return finished;
-  }
+  /** Runs a command in the app as its user would, timing it under `name`. */
+  const step = (name: string, command: string, args: string[], timeoutMs: number): Promise<Finished> =>
+    timed(row, name, command, args, { cwd, env }, timeoutMs);
 
   const nestCli = (args: string[], timeoutMs: number, name = `nest ${args[0]}`) =>
     step(name, 'node', ['node_modules/@nestjs/cli/bin/nest.js', ...args], timeoutMs);
 
   beforeAll(async () => {
-    cwd = join(scratch, row);
-    cpSync(join(FIXTURES, app), cwd, { recursive: true });
-    env = userEnvironment(node);
+    ({ row, cwd, env } = rowOf(rowSpec));
     const version = await step('node --version', 'node', ['--version'], MINUTE);
-    expect(version.output.trim().split('.')[0]).toBe(`v${node}`);
-    // npm install, not npm ci: the registry here lacks an optional Windows-only package of vite's
-    // that the ESM app's lockfile names, which npm ci refuses and npm install skips.
-    succeeded(await step('npm install (fixture)', 'npm', ['install', '--no-audit', '--no-fund'], 5 * MINUTE));
+    expect(`${version.output.trim()}.`.startsWith(`v${node}.`)).toBe(true);
     expect(installedVersion(cwd, '@nestjs/core')?.split('.')[0]).toBe(String(nest));
-  }, 6 * MINUTE);
+  }, MINUTE);
 
   it('npm install <the packed library> succeeds with no flags', async () => {
     const install = await step('npm install <tgz>', 'npm', ['install', tarball, '--no-audit', '--no-fund'], 5 * MINUTE);
@@ -159,6 +211,39 @@ describe.each(ROWS)('a fresh $app app on Node $node', ({ app, node, nest, esm })
     succeeded(build);
     expect(existsSync(join(cwd, 'dist/support/support.controller.js'))).toBe(true);
   }, 4 * MINUTE);
+
+  it("type-checks the library's three entry points with skipLibCheck off, under nodenext, node16 and bundler", async () => {
+    writeFileSync(
+      join(cwd, 'src/lanarky-entry-points.ts'),
+      [
+        "import { ChatCompletionResource, LanarkyOpenAIModule, LanarkyWsAdapter } from '@lanarky/openai';",
+        "import { StreamingClient, WebSocketClient } from '@lanarky/openai/clients';",
+        "import { MockOpenAIServer } from '@lanarky/openai/testing';",
+        '',
+        'export const entryPoints = [ChatCompletionResource, LanarkyOpenAIModule, LanarkyWsAdapter, StreamingClient, WebSocketClient, MockOpenAIServer];',
+        '',
+      ].join('\n'),
+    );
+    try {
+      for (const [module, resolution] of [['nodenext', 'nodenext'], ['node16', 'node16'], ['preserve', 'bundler']]) {
+        const tsc = await step(`tsc (${resolution})`, 'node', [
+          'node_modules/typescript/bin/tsc',
+          '--noEmit',
+          '-p',
+          'tsconfig.build.json',
+          '--skipLibCheck',
+          'false',
+          '--module',
+          module,
+          '--moduleResolution',
+          resolution,
+        ], 2 * MINUTE);
+        expect({ resolution, ...tsc }).toEqual({ resolution, code: 0, output: '' });
+      }
+    } finally {
+      rmSync(join(cwd, 'src/lanarky-entry-points.ts'));
+    }
+  }, 7 * MINUTE);
 
   it('starts and streams from POST /support and the socket at /support, against the mock upstream', async () => {
     const port = await freePort();

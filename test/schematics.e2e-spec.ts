@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
-import { freePort, killGroup, runTracked, spawnTracked, waitForPort, type Finished } from './support/processes';
+import { freePort } from './support/network';
+import { killGroup, runTracked, spawnTracked, waitForPort, type Finished } from './support/processes';
 import { chat, completionText, userSays } from './support/sse';
 import { ChatSocket, turnText } from './support/ws';
 

@@ -13,7 +13,7 @@ import {
 } from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import { CapturingLogger, TEST_API_KEY, listen, startChatApp, useLanarky, type ChatApp } from './support/chat-app';
-import { closedPort, watchOutgoingConnections } from './support/network';
+import { freePort, watchOutgoingConnections } from './support/network';
 import { chat, completionText, userSays, type SseResponse } from './support/sse';
 import { ChatSocket, turnText } from './support/ws';
 
@@ -328,7 +328,7 @@ describe('upstream failures in the log name the host and the cause, never the ke
   }
 
   it('a refused connection: ECONNREFUSED and host:port, without the credentials or query of the URL', async () => {
-    const port = await closedPort();
+    const port = await freePort();
 
     const log = await failedLog(
       { baseURL: `http://lanarky:s3cret-pass@127.0.0.1:${port}/v1?api-version=s3cret-query` },

@@ -1,8 +1,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type Socket } from 'node:net';
 
-/** A loopback port nothing listens on: taken, then closed again. */
-export function closedPort(): Promise<number> {
+/** A loopback port nothing listens on right now (taken, then closed again): to listen on, or to be refused by. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().once('error', reject);
     server.listen(0, '127.0.0.1', () => {

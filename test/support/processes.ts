@@ -1,21 +1,10 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 
 /** How a command ended, with everything it printed (stdout and stderr, interleaved). */
 export interface Finished {
   code: number | null;
   output: string;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once `port` accepts connections; rejects if `child` exits first or `timeoutMs` passes. */
