@@ -45,6 +45,15 @@ describe('toChatError', () => {
       expect(toChatError(upstream(status, message))).toEqual({ status_code: status, detail: message });
     });
 
+    it('with the secrets the request went out with redacted from the message, the rest kept', () => {
+      const error = upstream(400, 'bad request, key Bearer sk-live-0123456789 is not allowed');
+
+      expect(toChatError(error, { secrets: ['sk-live-0123456789'] })).toEqual({
+        status_code: 400,
+        detail: 'bad request, key Bearer [redacted] is not allowed',
+      });
+    });
+
     it('400 constructed directly as the SDK does', () => {
       const error = new BadRequestError(400, { message: 'bad model' }, undefined, new Headers());
       expect(toChatError(error)).toEqual({ status_code: 400, detail: 'bad model' });

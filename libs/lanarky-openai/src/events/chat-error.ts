@@ -10,6 +10,7 @@ import {
   UPSTREAM_REJECTED,
   UPSTREAM_TIMEOUT,
 } from '../lanarky-openai.messages';
+import { redactSecrets } from '../utils/redact-secrets';
 
 /** The `data` of an `error` event: Lanarky's field names, with a real status code. */
 export interface ChatErrorPayload {
@@ -17,17 +18,28 @@ export interface ChatErrorPayload {
   detail: string;
 }
 
+/** Options of {@link toChatError}. */
+export interface ChatErrorOptions {
+  /**
+   * Credentials the failed request was sent with (the API keys of its client and of the
+   * module's): an upstream message that quotes one has it replaced by `[redacted]`.
+   */
+  secrets?: Iterable<string | null | undefined>;
+}
+
 /** Upstream statuses whose message is the client's to read (its request was at fault). */
 const CLIENT_FAULTS = new Set([400, 404, 422]);
 
 /**
  * Maps any error met while serving a chat request to what the client is told, per the
- * protocol's table. The one place where statuses are decided: never echoes keys or stacks.
+ * protocol's table. The one place where statuses are decided: never echoes stacks, nor the
+ * `secrets` an upstream's own message may quote.
  *
  * @example
  * toChatError(new RateLimitError(...)) // { status_code: 429, detail: 'Rate limited by upstream' }
+ * toChatError(new BadRequestError(...), { secrets: [client.apiKey] }) // { status_code: 400, detail: 'bad key Bearer [redacted]' }
  */
-export function toChatError(error: unknown): ChatErrorPayload {
+export function toChatError(error: unknown, { secrets }: ChatErrorOptions = {}): ChatErrorPayload {
   // Timeout extends connection error in the SDK, so it is checked first.
   if (error instanceof APIConnectionTimeoutError) {
     return payload(HttpStatus.GATEWAY_TIMEOUT, UPSTREAM_TIMEOUT);
@@ -36,7 +48,7 @@ export function toChatError(error: unknown): ChatErrorPayload {
     return payload(HttpStatus.BAD_GATEWAY, UPSTREAM_CONNECTION_LOST);
   }
   if (error instanceof APIError) {
-    return fromUpstreamStatus(error);
+    return fromUpstreamStatus(error, secrets);
   }
   // Raised on purpose for the client by a pipe or a factory (say, a bad query parameter), or
   // a 503 while the server shuts down.
@@ -46,11 +58,11 @@ export function toChatError(error: unknown): ChatErrorPayload {
   return payload(HttpStatus.INTERNAL_SERVER_ERROR, INTERNAL_SERVER_ERROR);
 }
 
-function fromUpstreamStatus(error: APIError): ChatErrorPayload {
+function fromUpstreamStatus(error: APIError, secrets: ChatErrorOptions['secrets']): ChatErrorPayload {
   const status = error.status;
   if (status !== undefined && CLIENT_FAULTS.has(status)) {
     const message = (error.error as { message?: unknown } | undefined)?.message;
-    return payload(status, typeof message === 'string' && message ? message : UPSTREAM_REJECTED);
+    return payload(status, typeof message === 'string' && message ? redactSecrets(message, secrets) : UPSTREAM_REJECTED);
   }
   if (status === 401 || status === 403) {
     return payload(HttpStatus.BAD_GATEWAY, UPSTREAM_AUTH_FAILED);

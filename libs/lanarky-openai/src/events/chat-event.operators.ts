@@ -1,12 +1,17 @@
 import type { MessageEvent } from '@nestjs/common';
 import { Observable, catchError, map, of, type OperatorFunction } from 'rxjs';
 import { ChatEventType, type ChatEvent } from './chat-event';
-import { toChatError, type ChatErrorPayload } from './chat-error';
+import { toChatError, type ChatErrorOptions, type ChatErrorPayload } from './chat-error';
 
 /** Options of {@link toChatEvents} and {@link toSseEvents}. */
 export interface ChatEventOptions {
   /** Called once with the error that ended the stream and what the client is told of it. */
   onError?: (error: unknown, payload: ChatErrorPayload) => void;
+  /**
+   * The credentials the stream's client sends (say, `[client.apiKey]`), or a function read when
+   * an error comes: an upstream message that quotes one reaches the client as `[redacted]`.
+   */
+  secrets?: ChatErrorOptions['secrets'] | (() => ChatErrorOptions['secrets']);
 }
 
 /** Options of {@link toSseEvents}. */
@@ -52,7 +57,8 @@ export function toSseEvents(options: SseEventOptions = {}): OperatorFunction<str
 
 /** The error event's payload for a failure, reported to the caller's hook first. */
 export function report(error: unknown, options: ChatEventOptions): ChatErrorPayload {
-  const payload = toChatError(error);
+  const { secrets } = options;
+  const payload = toChatError(error, { secrets: typeof secrets === 'function' ? secrets() : secrets });
   options.onError?.(error, payload);
   return payload;
 }

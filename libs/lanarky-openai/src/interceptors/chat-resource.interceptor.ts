@@ -30,7 +30,8 @@ import { ChatRequestValidator } from '../validation/chat-request.validator';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
 import { corkEachTurn } from '../utils/cork-for-this-turn';
-import { bindResource, handlerName, logFailure, resourceDefaults } from './pipeline.utils';
+import { redactSecrets } from '../utils/redact-secrets';
+import { bindResource, handlerName, logFailure, requestSecrets, resourceDefaults } from './pipeline.utils';
 
 /**
  * The pipeline of `@ChatResource()`, for controllers and gateways alike: validates the request
@@ -69,11 +70,14 @@ export class ChatResourceInterceptor implements NestInterceptor {
     const response = http.getResponse<Response>();
     const upstream: Upstream = {};
     const onError = this.onError(context, upstream);
+    const secrets = this.secrets(upstream);
     // The AI SDK's `finish` part carries the run's figures, known once the stream ended.
     let result: ChatRunResult | undefined;
-    const reportRun = this.onFinish(context, 'sse');
+    const reportRun = this.onFinish(context, 'sse', upstream);
     const onFinish = (run: ChatRunResult) => reportRun((result = run));
-    const events = aiSdk ? toUiMessageStream(() => result, { onError }) : toSseEvents({ keepAliveInterval, onError });
+    const events = aiSdk
+      ? toUiMessageStream(() => result, { onError, secrets })
+      : toSseEvents({ keepAliveInterval, onError, secrets });
 
     return this.resource(context, next, upstream).pipe(
       switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish })).pipe(events)),
@@ -82,7 +86,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
         if (error instanceof HttpException && !response.headersSent) {
           return throwError(() => error);
         }
-        const payload = report(error, { onError });
+        const payload = report(error, { onError, secrets });
         return aiSdk ? of(...uiErrorParts(payload.detail)) : of<MessageEvent>({ type: ChatEventType.Error, data: payload });
       }),
       // Nest writes each event on its own; the events of one turn leave in one write instead.
@@ -96,13 +100,13 @@ export class ChatResourceInterceptor implements NestInterceptor {
     const upstream: Upstream = {};
     return defer(() => this.validator.validate(ws.getData())).pipe(
       switchMap(({ messages }) => this.chunks(context, next, messages, upstream).pipe(takeUntil(cancelled))),
-      toChatEvents({ onError: this.onError(context, upstream) }),
+      toChatEvents({ onError: this.onError(context, upstream), secrets: this.secrets(upstream) }),
       endWith(END_FRAME),
     );
   }
 
   private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[], upstream: Upstream): Observable<string> {
-    const onFinish = this.onFinish(context, 'ws');
+    const onFinish = this.onFinish(context, 'ws', upstream);
     return this.resource(context, next, upstream).pipe(
       switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish }))),
     );
@@ -113,22 +117,34 @@ export class ChatResourceInterceptor implements NestInterceptor {
     return next.handle().pipe(
       take(1),
       map((value: unknown) => bindResource(value, handlerName(context), this.defaults)),
-      tap((resource) => (upstream.baseURL = resource.client.baseURL)),
+      tap((resource) => (upstream.client = resource.client)),
     );
   }
 
-  private onFinish(context: ExecutionContext, transport: ChatRunRecord['transport']) {
+  private onFinish(context: ExecutionContext, transport: ChatRunRecord['transport'], upstream: Upstream) {
     const handler = handlerName(context);
-    return (result: ChatRunResult) => this.runs.report({ ...result, handler, transport });
+    return ({ error, ...result }: ChatRunResult) =>
+      this.runs.report({
+        ...result,
+        error: error && { ...error, detail: redactSecrets(error.detail, this.secrets(upstream)()) },
+        handler,
+        transport,
+      });
   }
 
   private onError(context: ExecutionContext, upstream: Upstream) {
     const handler = handlerName(context);
-    return (error: unknown, payload: ChatErrorPayload) => logFailure(this.logger, handler, error, payload, upstream.baseURL);
+    return (error: unknown, payload: ChatErrorPayload) =>
+      logFailure(this.logger, handler, error, payload, upstream.client?.baseURL, this.secrets(upstream)());
+  }
+
+  /** The credentials the request's upstream call went out with, read when an error needs them. */
+  private secrets(upstream: Upstream): () => string[] {
+    return () => requestSecrets(this.defaults, upstream.client);
   }
 }
 
-/** The base URL of the client a request's resource calls, once the factory has returned it. */
+/** The client a request's resource calls, once the factory has returned it. */
 interface Upstream {
-  baseURL?: string;
+  client?: OpenAI;
 }

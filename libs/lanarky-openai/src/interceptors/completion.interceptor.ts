@@ -30,7 +30,8 @@ import type { ResourceDefaults } from '../resources/openai.resource';
 import { ChatRuns } from '../lifecycle/chat-runs.service';
 import type { ChatRunResult } from '../resources/chat-run';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
-import { bindResource, handlerName, logFailure, resourceDefaults } from './pipeline.utils';
+import { redactSecrets } from '../utils/redact-secrets';
+import { bindResource, handlerName, logFailure, requestSecrets, resourceDefaults } from './pipeline.utils';
 
 /** What the interceptor leaves on a request for `@Completion()`. */
 interface ComputedCompletion {
@@ -88,19 +89,22 @@ export class CompletionInterceptor implements NestInterceptor {
     const left = new AbortController();
     const onClose = () => left.abort();
     response.once('close', onClose);
-    let baseURL: string | undefined;
+    let client: OpenAI | undefined;
     try {
       const resource = bindResource(await this.build(factory, context, request), handler, this.defaults);
-      baseURL = resource.client.baseURL;
+      client = resource.client;
       if (schema && resource instanceof ChatCompletionResource) {
         resource.withResponseFormat(jsonSchemaFormat(schema));
       }
-      const onFinish = (result: ChatRunResult) => this.runs.report({ ...result, handler, transport: 'http' });
+      const onFinish = ({ error, ...result }: ChatRunResult) => {
+        const secrets = requestSecrets(this.defaults, client);
+        this.runs.report({ ...result, error: error && { ...error, detail: redactSecrets(error.detail, secrets) }, handler, transport: 'http' });
+      };
       const completion = await resource.call(messages, { signal: left.signal, onFinish });
       const json = schema ? await validateAnswer(parseAnswer(completion), schema as Type<object>) : undefined;
       computed.set(request, { completion, json });
     } catch (error) {
-      throw this.asHttpError(error, handler, baseURL);
+      throw this.asHttpError(error, handler, client);
     } finally {
       response.off('close', onClose);
     }
@@ -121,16 +125,17 @@ export class CompletionInterceptor implements NestInterceptor {
   }
 
   /** An HTTP error for what failed: the client's own 4xx as is, the rest mapped and logged. */
-  private asHttpError(error: unknown, handler: string, baseURL: string | undefined): HttpException {
+  private asHttpError(error: unknown, handler: string, client: OpenAI | undefined): HttpException {
     if (error instanceof HttpException && error.getStatus() < 500) {
       return error;
     }
+    const secrets = requestSecrets(this.defaults, client);
     if (error instanceof HttpException && error.getStatus() === 502) {
-      logFailure(this.logger, handler, error, { status_code: 502, detail: error.message });
+      logFailure(this.logger, handler, error, { status_code: 502, detail: error.message }, undefined, secrets);
       return error;
     }
-    const payload = toChatError(error);
-    logFailure(this.logger, handler, error, payload, baseURL);
+    const payload = toChatError(error, { secrets });
+    logFailure(this.logger, handler, error, payload, client?.baseURL, secrets);
     if (payload.status_code === 500) {
       return new InternalServerErrorException();
     }

@@ -3,6 +3,7 @@ import { HttpException } from '@nestjs/common';
 import { APIConnectionError, APIError, type OpenAI } from 'openai';
 import type { ChatErrorPayload } from '../events/chat-error';
 import { MISSING_KEY_CODE } from '../http/missing-key.fetch';
+import { clientSecrets } from '../http/client-secrets';
 import { upstreamHost } from '../http/upstream-url';
 import {
   NOT_A_RESOURCE,
@@ -14,6 +15,7 @@ import {
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { DEFAULT_IDLE_TIMEOUT, DEFAULT_MODEL } from '../lanarky-openai.constants';
 import { isOpenAIResource, type OpenAIResource, type ResourceDefaults } from '../resources/openai.resource';
+import { redactSecrets } from '../utils/redact-secrets';
 
 /** The module's client, model and idle timeout, for resources that name none. */
 export function resourceDefaults(client: OpenAI, options: LanarkyOpenAIModuleOptions): ResourceDefaults {
@@ -23,6 +25,14 @@ export function resourceDefaults(client: OpenAI, options: LanarkyOpenAIModuleOpt
     idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
     streamUsage: options.streamUsage,
   };
+}
+
+/**
+ * The credentials a request's upstream call went out with: those of the resource's client
+ * (known once the factory returned it) and of the module's, which a resource may fall back on.
+ */
+export function requestSecrets(defaults: ResourceDefaults, client?: OpenAI): string[] {
+  return [...clientSecrets(client), ...clientSecrets(defaults.client)];
 }
 
 /** `Class.method` of the handler a context runs, for log lines. */
@@ -41,9 +51,9 @@ export function bindResource(value: unknown, handler: string, defaults: Resource
 /**
  * Logs a failed request in one line: handler, status, detail and the cause: the error's class,
  * and for an upstream failure the system's code (`ECONNREFUSED`) or the HTTP status, with the
- * upstream's host from `baseURL`. Stacks, bodies, keys, credentials and query strings stay out;
- * an upstream's own words (which may quote a key) are left to the detail the client got. A
- * client's own mistake (an HTTP 4xx) is not logged.
+ * upstream's host from `baseURL`. Stacks, bodies, credentials and query strings stay out: the
+ * `secrets` the request was sent with are redacted from the whole line. A client's own mistake
+ * (an HTTP 4xx) is not logged.
  */
 export function logFailure(
   logger: LoggerService,
@@ -51,11 +61,12 @@ export function logFailure(
   error: unknown,
   { status_code, detail }: ChatErrorPayload,
   baseURL?: string,
+  secrets: Iterable<string | null | undefined> = [],
 ): void {
   if (error instanceof HttpException && status_code < 500) {
     return;
   }
-  const line = STREAM_FAILED(handler, status_code, detail, describeCause(error, baseURL));
+  const line = redactSecrets(STREAM_FAILED(handler, status_code, detail, describeCause(error, baseURL)), secrets);
   if (status_code >= 500) {
     logger.error(line);
   } else {
