@@ -1,16 +1,21 @@
 import { Controller, Inject, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { WebSocketGateway } from '@nestjs/websockets';
+import { brotliCompressSync } from 'node:zlib';
 import OpenAI from 'openai';
 import {
   ChatCompletionResource,
   ChatResource,
   ChatRuns,
   Completion,
+  LanarkyOpenAIModule,
   UseCompletion,
   type ChatRunRecord,
 } from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
-import { startChatApp, type ChatApp } from './support/chat-app';
+import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
+import { TEST_API_KEY, listen, startChatApp, useLanarky, type ChatApp } from './support/chat-app';
+import { rawExchange, requestHead } from './support/raw-http';
 import { chat, completionText, postChat, userSays, type SseResponse } from './support/sse';
 import { ChatSocket } from './support/ws';
 
@@ -194,4 +199,174 @@ describe('an upstream error message that quotes the API key', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('request bodies a client botches: a 4xx when it can hear one, one WARN when it cannot, never an ERROR', () => {
+  const BODY_LIMIT = 4096;
+  /** Node's requestTimeout, shortened so that a slow body times out within the test. */
+  const REQUEST_TIMEOUT = 1000;
+  const body = JSON.stringify(userSays('hi'));
+  let upstream: MockOpenAIServer;
+  let server: ChatApp;
+
+  beforeAll(async () => {
+    upstream = await MockOpenAIServer.start();
+    const moduleRef = await Test.createTestingModule({
+      imports: [LanarkyOpenAIModule.forRoot({ apiKey: TEST_API_KEY, baseURL: upstream.url, maxRetries: 0, bodyLimit: BODY_LIMIT })],
+      controllers: [ChatFixtureController],
+      providers: [PersonaService, TokenGuard],
+    }).compile();
+    server = await listen(moduleRef.createNestApplication({ forceCloseConnections: true }), (app) => {
+      useLanarky(app);
+      // Node checks its timeouts every connectionsCheckingInterval (30 s by default), from listen() on.
+      Object.assign(app.getHttpServer(), { requestTimeout: REQUEST_TIMEOUT, headersTimeout: REQUEST_TIMEOUT, connectionsCheckingInterval: 50 });
+    });
+  });
+  afterEach(() => {
+    upstream.reset();
+    server.logger.lines.length = 0;
+  });
+  afterAll(async () => {
+    await server.close();
+    await upstream.close();
+  });
+
+  /** The last chunk of a chunked response: the stream is over (Nest keeps SSE connections alive). */
+  const streamEnded = (received: string) => received.endsWith('\r\n0\r\n\r\n');
+  const warnings = () => server.logger.lines.filter((line) => line.startsWith('warn '));
+
+  /** No ERROR, no stack, at most one WARN (matching `warning` when given, else none); then a normal chat works. */
+  async function expectQuietAndHealthy(warning?: RegExp) {
+    if (warning) {
+      await eventually(() => warnings().length > 0);
+      // Time for a second line, had the failure been logged twice.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(warning);
+    } else {
+      expect(warnings()).toHaveLength(0);
+    }
+    expect(server.logger.lines.filter((line) => line.startsWith('error '))).toEqual([]);
+    expect(server.logger.text()).not.toMatch(/\n\s+at /);
+    expect(upstream.requests).toHaveLength(0);
+    upstream.setReply({ chunks: ['fine'] });
+    const next = await chat(`${server.url}/chat`, userSays('next'));
+    expect(next.status).toBe(200);
+    expect(completionText(next)).toBe('fine');
+  }
+
+  it('an upload the client resets halfway: one WARN naming the reset', async () => {
+    await rawExchange(server.url, requestHead('/chat', { 'Content-Length': 100 }) + body.slice(0, 12), {
+      after: (socket) => setTimeout(() => socket.resetAndDestroy(), 50),
+    });
+
+    await expectQuietAndHealthy(/^warn POST \/chat: the request body never arrived whole: the client closed the connection \(ECONNRESET\)/);
+  });
+
+  it('half a body, then the client half-closes: 400 from Node, one WARN', async () => {
+    const { received } = await rawExchange(server.url, requestHead('/chat', { 'Content-Length': 100 }) + body.slice(0, 12), {
+      after: (socket) => setTimeout(() => socket.end(), 50),
+    });
+
+    expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    await expectQuietAndHealthy(/^warn POST \/chat: the request body never arrived whole: the client closed the connection \(HPE_INVALID_EOF_STATE\)/);
+  });
+
+  it('a chunked body with a malformed chunk size: 400, one WARN naming the framing error', async () => {
+    const { received } = await rawExchange(server.url, requestHead('/chat', { 'Transfer-Encoding': 'chunked' }) + 'zz\r\n{"messages"\r\n0\r\n\r\n');
+
+    expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    await expectQuietAndHealthy(/^warn POST \/chat: the request body never arrived whole: malformed HTTP framing \(HPE_INVALID_CHUNK_SIZE\)/);
+  });
+
+  it("a body sent too slowly: Node's 408 at requestTimeout, one WARN naming it", async () => {
+    const started = Date.now();
+    const { received } = await rawExchange(server.url, requestHead('/chat', { 'Content-Length': 100 }) + body.slice(0, 12), { timeoutMs: 5000 });
+
+    expect(received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REQUEST_TIMEOUT - 50);
+    await expectQuietAndHealthy(
+      /^warn POST \/chat: the request body never arrived whole: the client sent it too slowly \(the server's requestTimeout, 1000 ms\)/,
+    );
+  });
+
+  it.each([
+    ['charset=latin1', { 'content-type': 'application/json; charset=latin1' }, "request body charset must be utf-8, got 'latin1'"],
+    ['Content-Encoding: x-unknown', { 'content-encoding': 'x-unknown' }, "Content-Encoding must be gzip, deflate, br or identity, got 'x-unknown'"],
+  ])('%s: 415 naming it, nothing logged', async (_case, headers, message) => {
+    const response = await postChat(`${server.url}/chat`, undefined, { rawBody: body, headers });
+
+    expect(response.status).toBe(415);
+    await expect(response.json()).resolves.toEqual({ statusCode: 415, error: 'Unsupported Media Type', message });
+    await expectQuietAndHealthy();
+  });
+
+  it('Content-Encoding: br over bytes that are not brotli: 400 naming it, nothing logged', async () => {
+    const response = await postChat(`${server.url}/chat`, undefined, { rawBody: body, headers: { 'content-encoding': 'br' } });
+
+    expect(response.status).toBe(400);
+    await expect(response.json()).resolves.toEqual({ statusCode: 400, error: 'Bad Request', message: 'request body is not valid br data' });
+    await expectQuietAndHealthy();
+  });
+
+  it('Content-Encoding: br over a real brotli body: read as any other', async () => {
+    upstream.setReply({ chunks: ['unpacked'] });
+    const packed = brotliCompressSync(body);
+
+    const { received } = await rawExchange(
+      server.url,
+      Buffer.concat([Buffer.from(requestHead('/chat', { 'Content-Encoding': 'br', 'Content-Length': packed.length })), packed]),
+      { until: streamEnded },
+    );
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).toContain('event: completion\nid: 1\ndata: unpacked\n\n');
+    expect(upstream.requests[0].body.messages.at(-1)).toEqual({ role: 'user', content: 'hi' });
+    upstream.reset();
+    await expectQuietAndHealthy();
+  });
+
+  describe('Expect: 100-continue', () => {
+    it('a declared body over bodyLimit: 413 at once, no 100 Continue, the connection closed, nothing sent upstream', async () => {
+      // No body byte is ever written: the answer has to come on the headers alone.
+      const { received, closedByServer } = await rawExchange(
+        server.url,
+        requestHead('/chat', { 'Content-Length': 5_000_000, Expect: '100-continue' }),
+      );
+
+      expect(received).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+      expect(received).not.toContain('100 Continue');
+      expect(received).toMatch(/\r\nconnection: close\r\n/i);
+      expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: `request body is larger than ${BODY_LIMIT} bytes`,
+      });
+      expect(closedByServer).toBe(true);
+      await expectQuietAndHealthy();
+    });
+
+    it('a declared body within bodyLimit: 100 Continue, then the body, then the stream', async () => {
+      upstream.setReply({ chunks: ['continued'] });
+      let sentBodyAfter = '';
+
+      const { received } = await rawExchange(server.url, requestHead('/chat', { 'Content-Length': Buffer.byteLength(body), Expect: '100-continue' }), {
+        after: (socket, soFar) =>
+          socket.on('data', function sendBodyOnContinue() {
+            if (soFar().includes('\r\n\r\n')) {
+              socket.off('data', sendBodyOnContinue);
+              sentBodyAfter = soFar();
+              socket.write(body);
+            }
+          }),
+        until: streamEnded,
+      });
+
+      expect(sentBodyAfter).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+      expect(received).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+      expect(received).toContain('data: continued\n\n');
+      upstream.reset();
+      await expectQuietAndHealthy();
+    });
+  });
+});
 

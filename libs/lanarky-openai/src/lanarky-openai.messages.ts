@@ -30,6 +30,16 @@ export const MESSAGE_NOT_AN_OBJECT = (index: number) => `messages.${index} must 
 export const UNSUPPORTED_MEDIA_TYPE = (contentType: string | undefined) =>
   `Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`;
 export const BODY_TOO_LARGE = (limit: number) => `request body is larger than ${limit} bytes`;
+export const BODY_CHARSET_UNSUPPORTED = (charset: unknown) => `request body charset must be utf-8, got '${String(charset)}'`;
+export const BODY_ENCODING_UNSUPPORTED = (encoding: unknown) =>
+  `Content-Encoding must be gzip, deflate, br or identity, got '${String(encoding)}'`;
+export const BODY_NOT_DECODED = (encoding: unknown) => `request body is not valid ${String(encoding)} data`;
+/** The one log line of a request whose body never arrived whole: the client cannot be told. */
+export const BODY_NOT_RECEIVED = (method: string, path: string, cause: string) =>
+  `${method} ${path}: the request body never arrived whole: ${cause}`;
+export const BODY_TIMED_OUT = (timeout: number) => `the client sent it too slowly (the server's requestTimeout, ${timeout} ms)`;
+export const BODY_BAD_FRAMING = (code: string) => `malformed HTTP framing (${code})`;
+export const BODY_CLIENT_LEFT = (code: string | undefined) => `the client closed the connection${code ? ` (${code})` : ''}`;
 
 export const NO_CLIENT =
   'This resource has no OpenAI client: pass { client } to it, or serve it through LanarkyOpenAIModule';

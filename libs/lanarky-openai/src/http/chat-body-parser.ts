@@ -1,17 +1,21 @@
-import { BadRequestException, PayloadTooLargeException, type INestApplication } from '@nestjs/common';
+import { BadRequestException, type INestApplication } from '@nestjs/common';
 import { isUtf8 } from 'node:buffer';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
 import { DEFAULT_BODY_LIMIT } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
-import { BODY_NOT_UTF8, BODY_TOO_LARGE } from '../lanarky-openai.messages';
+import { BODY_NOT_UTF8 } from '../lanarky-openai.messages';
+import { bodyParserRefusal } from './body-parser-errors';
 import { ChatBodyParserCheck } from './chat-body-parser.check';
+import { refuseOversizedContinue } from './expect-continue';
 
 /**
  * Installs a JSON body parser sized by the module's `bodyLimit` (Express's own stops at
- * 100 KiB), whose oversized bodies get Nest's plain 413 answer rather than a logged stack
- * trace, and which refuses bodies that are not valid UTF-8 (400). Call it in `main.ts`, before
- * `listen()`.
+ * 100 KiB), which refuses bodies that are not valid UTF-8 (400). The client's mistakes get
+ * Nest's plain 4xx answers rather than a logged stack trace: too large (413, also at once to
+ * `Expect: 100-continue`), a charset other than UTF-8 or an unknown `Content-Encoding` (415),
+ * broken compressed data (400); a body that never arrives whole (aborted, broken chunks, too
+ * slow) is one WARN line. Call it in `main.ts`, before `listen()`.
  *
  * @example
  * const app = await NestFactory.create<NestExpressApplication>(AppModule);
@@ -33,8 +37,7 @@ export function useChatBodyParser(app: INestApplication): void {
   });
   // Named as Nest's own parser, so that Nest does not add its 100 KiB one behind it.
   app.use(function jsonParser(request: Request, response: Response, next: NextFunction) {
-    parse(request, response, (error?: { type?: string }) =>
-      next(error?.type === 'entity.too.large' ? new PayloadTooLargeException(BODY_TOO_LARGE(bodyLimit)) : error),
-    );
+    parse(request, response, (error?: unknown) => next(bodyParserRefusal(error, request, bodyLimit)));
   });
+  refuseOversizedContinue(app.getHttpServer(), bodyLimit);
 }
