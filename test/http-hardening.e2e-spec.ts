@@ -15,6 +15,8 @@ import {
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
 import { TEST_API_KEY, listen, startChatApp, useLanarky, type ChatApp } from './support/chat-app';
+import { launchChromium, type HeadlessChromium } from './support/chromium';
+import { startDemo } from './support/demo-app';
 import { rawExchange, requestHead } from './support/raw-http';
 import { chat, completionText, postChat, userSays, type SseResponse } from './support/sse';
 import { ChatSocket } from './support/ws';
@@ -370,3 +372,153 @@ describe('request bodies a client botches: a 4xx when it can hear one, one WARN 
   });
 });
 
+describe("the demo's security headers", () => {
+  let upstream: MockOpenAIServer;
+  let demo: ChatApp;
+
+  beforeAll(async () => {
+    upstream = await MockOpenAIServer.start({ chunks: ['ok'] });
+    demo = await startDemo({ OPENAI_API_KEY: 'sk-headers-test', OPENAI_BASE_URL: upstream.url, LANARKY_MODEL: undefined });
+  });
+  afterEach(() => upstream.reset());
+  afterAll(async () => {
+    await demo.close();
+    await upstream.close();
+  });
+
+  /** A policy's directives by name. */
+  function directives(policy: string | null): Record<string, string> {
+    return Object.fromEntries(
+      (policy ?? '')
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .filter(([name]) => name)
+        .map(([name, ...values]) => [name, values.join(' ')]),
+    );
+  }
+
+  function expectUsualHeaders(headers: Headers) {
+    expect(headers.get('x-powered-by')).toBeNull();
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('x-frame-options')).toBe('DENY');
+    expect(headers.get('referrer-policy')).toBe('no-referrer');
+  }
+
+  it('the chat page: a policy of its own scripts, styles and connections only, never framed', async () => {
+    const response = await fetch(`${demo.url}/`);
+
+    expect(response.status).toBe(200);
+    expectUsualHeaders(response.headers);
+    const policy = directives(response.headers.get('content-security-policy'));
+    expect(policy).toMatchObject({
+      'default-src': "'self'",
+      'script-src': "'self'",
+      'script-src-attr': "'none'",
+      'style-src': "'self'",
+      'connect-src': "'self'",
+      'object-src': "'none'",
+      'frame-ancestors': "'none'",
+    });
+    expect(policy).not.toHaveProperty('upgrade-insecure-requests');
+  });
+
+  it('Swagger UI: the same, with inline styles allowed (its page has them), scripts still its own files', async () => {
+    const response = await fetch(`${demo.url}/docs`);
+
+    expect(response.status).toBe(200);
+    expectUsualHeaders(response.headers);
+    expect(directives(response.headers.get('content-security-policy'))).toMatchObject({
+      'script-src': "'self'",
+      'style-src': "'self' 'unsafe-inline'",
+      'frame-ancestors': "'none'",
+    });
+  });
+
+  it('POST /chat and its refusals: no X-Powered-By', async () => {
+    const streamed = await postChat(`${demo.url}/chat`, userSays('hi'));
+    await streamed.text();
+    const refused = await postChat(`${demo.url}/chat`, { messages: [] });
+    await refused.text();
+
+    expect(streamed.status).toBe(200);
+    expect(refused.status).toBe(400);
+    for (const { headers } of [streamed, refused]) {
+      expect(headers.get('x-powered-by')).toBeNull();
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  describe('in headless Chromium', () => {
+    let chromium: HeadlessChromium;
+
+    beforeAll(async () => {
+      chromium = await launchChromium();
+      // Every policy violation the page meets, as the browser reports it.
+      await chromium.page.addInitScript(() => {
+        const seen: string[] = ((window as unknown as { violations: string[] }).violations = []);
+        document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+      });
+    });
+    afterAll(() => chromium?.close());
+
+    const violations = () => chromium.page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+
+    it('the chat page loads its module and vendored parser, streams over fetch and a websocket, with no violation', async () => {
+      const { page } = chromium;
+      await page.goto(`${demo.url}/`);
+      await page.waitForLoadState('networkidle');
+
+      const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map(({ name }) => new URL(name).pathname));
+      expect(loaded).toEqual(expect.arrayContaining(['/chat.css', '/chat.js', '/vendor/eventsource-parser/index.js']));
+      const fetched = await page.evaluate(async () => {
+        const response = await fetch('/chat', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        return response.text();
+      });
+      expect(fetched).toContain('event: completion');
+      const socketFrames = await page.evaluate(
+        () =>
+          new Promise<string[]>((resolve, reject) => {
+            const socket = new WebSocket(new URL('/ws', location.href.replace(/^http/, 'ws')));
+            const frames: string[] = [];
+            socket.onopen = () => socket.send(JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }));
+            socket.onmessage = ({ data }) => {
+              frames.push(JSON.parse(data).event);
+              if (JSON.parse(data).event === 'end') {
+                socket.close();
+                resolve(frames);
+              }
+            };
+            socket.onerror = () => reject(new Error('the websocket failed'));
+          }),
+      );
+      expect(socketFrames).toEqual(['completion', 'end']);
+      await expect(violations()).resolves.toEqual([]);
+
+      // The policy is in force: an inline script someone slips into the page does not run.
+      const ran = await page.evaluate(async () => {
+        const script = document.createElement('script');
+        script.textContent = 'window.injected = true';
+        document.head.append(script);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return (window as unknown as { injected?: boolean }).injected ?? false;
+      });
+      expect(ran).toBe(false);
+      await page.waitForFunction(() => (window as unknown as { violations: string[] }).violations.length > 0, undefined, { timeout: 3000 });
+      await expect(violations()).resolves.toEqual([expect.stringMatching(/^script-src(-elem)? inline$/)]);
+    });
+
+    it('Swagger UI renders the demo\'s API with no violation', async () => {
+      const { page } = chromium;
+      await page.goto(`${demo.url}/docs`);
+      await page.locator('.swagger-ui .info .title').waitFor();
+
+      await expect(page.locator('.swagger-ui .info .title').textContent()).resolves.toContain('Lanarky for NestJS: demo');
+      await expect(page.locator('.opblock-summary-path', { hasText: '/chat' }).first().isVisible()).resolves.toBe(true);
+      await expect(violations()).resolves.toEqual([]);
+    });
+  });
+});
