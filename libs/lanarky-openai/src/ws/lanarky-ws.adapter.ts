@@ -10,7 +10,7 @@ import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-op
 import { DEFAULT_BODY_LIMIT, LANARKY_WS_ADAPTER } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
-import { cancelTurn, getHandshake, rememberHandshake } from './chat-socket';
+import { cancelTurn, getHandshake, queueTurn, rememberHandshake } from './chat-socket';
 import { corkForThisTurn } from '../utils/cork-for-this-turn';
 import { CLIENT_NOT_READING, FRAME_UNKNOWN, TOO_MANY_TURNS } from '../lanarky-openai.messages';
 
@@ -32,8 +32,9 @@ const POLICY_VIOLATION = 1008;
 /**
  * Nest's `WsAdapter`, taught the chat protocol for gateways with a `@ChatResource()` handler:
  * Lanarky's `{"messages": [...]}` frames as well as Nest's `{event, data}`, turns run one at a
- * time in arrival order, `{"event": "cancel"}` aborts the turn in progress, and a bad frame gets
- * `error` and `end` instead of silence. Other gateways behave exactly as under `WsAdapter`.
+ * time in arrival order, `{"event": "cancel"}` aborts one turn (the oldest not yet cancelled: the
+ * one in progress, or the one it came right behind), and a bad frame gets `error` and `end` instead
+ * of silence. Other gateways behave exactly as under `WsAdapter`.
  *
  * @example
  * const app = await NestFactory.create(AppModule);
@@ -111,7 +112,8 @@ export class LanarkyWsAdapter extends WsAdapter {
         return client.close(POLICY_VIOLATION, 'too many turns waiting');
       }
       pending++;
-      turns.next(turn.pipe(finalize(() => pending--)));
+      // Registered now, not when it starts, so that a cancel right behind it finds it.
+      turns.next(queueTurn(client, turn).pipe(finalize(() => pending--)));
     };
     turns.pipe(concatMap((turn) => turn), takeUntil(close$)).subscribe(send);
     replies.pipe(mergeMap((reply) => reply), takeUntil(close$)).subscribe(send);
