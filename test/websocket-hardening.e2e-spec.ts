@@ -1,13 +1,133 @@
-import type { Socket } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
-import { startChatApp, type ChatApp } from './support/chat-app';
+import { startChatApp, TEST_API_KEY, type ChatApp } from './support/chat-app';
+import { demoStarted, type StartedDemo } from './support/demo-process';
+import { killGroup, spawnTracked } from './support/processes';
 import { userSays } from './support/sse';
 import { ChatSocket, turnText, type Frame } from './support/ws';
 import { PersonaService } from './fixtures/chat.controller';
 import { PirateGateway } from './fixtures/chat.gateway';
 
+const MiB = 1024 * 1024;
 const END: Frame = { event: 'end', data: '' };
 const CANCEL = { event: 'cancel' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A client frame, FIN set, masked with a zero key (clients must mask; any key will do). */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  if (payload.length > 0xffff) {
+    throw new Error('frames over 64 KiB are not needed here');
+  }
+  const length = payload.length < 126 ? [0x80 | payload.length] : [0x80 | 126, payload.length >> 8, payload.length & 0xff];
+  return Buffer.concat([Buffer.from([0x80 | opcode, ...length, 0, 0, 0, 0]), payload]);
+}
+
+/** 1 MiB of pings carrying the largest payload a control frame may have (125 bytes). */
+const PINGS = (() => {
+  const ping = clientFrame(0x9, Buffer.alloc(125, 'p'));
+  return Buffer.concat(Array.from({ length: Math.floor(MiB / ping.length) }, () => ping));
+})();
+
+/**
+ * Opens a websocket by hand on a bare TCP socket and, once the server said 101, never reads again:
+ * what the server writes piles up in the kernel, then in the server.
+ */
+async function openNonReadingSocket(url: string, path: string): Promise<Socket> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  // Writes to a socket the server dropped fail with EPIPE or ECONNRESET: that is the test's signal, not a fault.
+  socket.on('error', () => undefined);
+  socket.write(
+    [
+      `GET ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  const head = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no answer to the handshake: ${text}`)), 5000);
+    const onData = (data: Buffer) => {
+      text += data.toString('latin1');
+      if (text.includes('\r\n\r\n')) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.pause();
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+  });
+  expect(head).toMatch(/^HTTP\/1\.1 101 /);
+  return socket;
+}
+
+/** Writes `chunk` again and again, honouring backpressure, until `total` bytes, the socket's close or the deadline. */
+async function flood(socket: Socket, chunk: Buffer, total: number, timeoutMs: number): Promise<{ closedAfterMs?: number }> {
+  const started = performance.now();
+  let closedAfterMs: number | undefined;
+  socket.once('close', () => (closedAfterMs = performance.now() - started));
+  const deadline = Date.now() + timeoutMs;
+  let sent = 0;
+  while (closedAfterMs === undefined && sent < total && Date.now() < deadline) {
+    sent += chunk.length;
+    if (!socket.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+        socket.once('drain', done).once('close', done);
+      });
+    }
+  }
+  return { closedAfterMs };
+}
+
+/** Resolves once `socket` closes, or with false after `timeoutMs`; reads what it holds so that the close can be seen. */
+function tcpClosed(socket: Socket, timeoutMs: number): Promise<boolean> {
+  if (socket.destroyed) {
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    socket.once('close', () => (clearTimeout(timer), resolve(true)));
+    socket.resume();
+  });
+}
+
+/** The resident set size of a process, from /proc, sampled every 20 ms while watched; `peak` is the largest seen. */
+function watchRss(pid: number) {
+  const read = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+  let peak = read();
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, read());
+    } catch {
+      // The process is gone: the test fails on its own account.
+    }
+  }, 20);
+  return { read, peak: () => peak, stop: () => clearInterval(timer) };
+}
+
+/** Bounds a promise in time. */
+function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /** Sends frames in one TCP write, as a client that writes several frames at once. */
 function sendInOneWrite(socket: ChatSocket, frames: unknown[]): void {
@@ -16,6 +136,71 @@ function sendInOneWrite(socket: ChatSocket, frames: unknown[]): void {
   frames.forEach((frame) => socket.send(frame));
   tcp.uncork();
 }
+
+/** The app still serves a fresh client a whole turn. */
+async function expectServes(url: string, upstream: MockOpenAIServer): Promise<void> {
+  upstream.setReply({ chunks: ['still', ' here'] });
+  const next = await ChatSocket.open(url);
+  next.send(userSays('hi'));
+  expect(turnText(await next.nextTurn())).toBe('still here');
+  next.close();
+}
+
+/** Log lines written since `from`, by level. */
+function linesSince(app: ChatApp, from: number) {
+  const lines = app.logger.lines.slice(from);
+  return { all: lines, warn: lines.filter((line) => line.startsWith('warn ')), error: lines.filter((line) => line.startsWith('error ')) };
+}
+
+describe('websocket hardening: the demo in its own process', () => {
+  const running = new Set<ChildProcess>();
+  let upstream: MockOpenAIServer;
+  let demo: StartedDemo & { pid: number };
+
+  beforeAll(async () => {
+    upstream = await MockOpenAIServer.start();
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', OPENAI_API_KEY: TEST_API_KEY, OPENAI_BASE_URL: upstream.url, NO_COLOR: '1' };
+    delete env.HOST;
+    const { child } = spawnTracked(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/demo/src/main.ts'],
+      { cwd: `${__dirname}/..`, env },
+      running,
+    );
+    demo = { ...(await demoStarted(child, 60_000)), pid: child.pid! };
+  }, 70_000);
+  afterEach(() => upstream.reset());
+  afterAll(async () => {
+    await Promise.all([...running].map((child) => killGroup(child)));
+    await upstream.close();
+  });
+
+  it('drops a client that sends 150 MB of pings and never reads, aborting its upstream; the server stays within 50 MiB and serves on', async () => {
+    upstream.setReply({ hang: true });
+    // A turn in flight whose upstream says nothing, so no chat frame is sent: only the pongs pile up.
+    const flooder = await openNonReadingSocket(demo.url, '/ws');
+    flooder.write(clientFrame(0x1, Buffer.from(JSON.stringify(userSays('hi')))));
+    await upstream.waitFor(() => upstream.requests.length === 1, 5000);
+    const aborted = new Promise<void>((resolve) => upstream.once('abort', () => resolve()));
+    // Let the turn's start settle before the baseline.
+    await sleep(500);
+    const rss = watchRss(demo.pid);
+    const before = rss.read();
+
+    const { closedAfterMs } = await flood(flooder, PINGS, 150 * 1000 * 1000, 60_000);
+    const closed = closedAfterMs !== undefined || (await tcpClosed(flooder, 5000));
+    rss.stop();
+    const peak = Math.max(rss.peak(), rss.read());
+    flooder.destroy();
+
+    expect(closed).toBe(true);
+    expect(peak - before).toBeLessThan(50 * MiB);
+    await within(aborted, 5000, 'upstream abort');
+    expect(demo.output()).toContain('A websocket client is not reading');
+    expect(demo.output()).not.toMatch(/ERROR/);
+    await expectServes(`${demo.url}/ws`, upstream);
+  }, 90_000);
+});
 
 describe('websocket hardening: one app, default adapter options', () => {
   let upstream: MockOpenAIServer;
@@ -58,6 +243,31 @@ describe('websocket hardening: one app, default adapter options', () => {
       expect(turns).toEqual([[END], [END], [{ event: 'completion', data: 'ran' }, END]]);
       expect(upstream.requests.map((request) => request.body.messages.at(-1).content)).toEqual(['three']);
       socket.close();
+    });
+  });
+
+  describe('client protocol mistakes: one WARN line, no stack, the socket closed with its code', () => {
+    it.each([
+      ['a frame over the payload limit', 1009, 'Max payload size exceeded', (socket: ChatSocket) => socket.send(userSays('x'.repeat(MiB + 1)))],
+      ['a text frame that is not UTF-8', 1007, 'invalid UTF-8', (socket: ChatSocket) => socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))],
+      ['an unmasked client frame', 1002, 'MASK must be set', (socket: ChatSocket) => socket.socket.send('{}', { mask: false })],
+    ])('%s: %i', async (_case, code, cause, send) => {
+      const socket = await ChatSocket.open(`${server.url}/pirate`);
+      const from = server.logger.lines.length;
+
+      send(socket);
+
+      expect(await socket.closed()).toBe(code);
+      // The WARN is written as the socket closes; give a late ERROR the chance to show.
+      await sleep(50);
+      const log = linesSince(server, from);
+      expect(log.error).toEqual([]);
+      expect(log.all.join('\n')).not.toMatch(/\n\s+at /);
+      expect(log.warn).toHaveLength(1);
+      expect(log.warn[0]).toContain(cause);
+      expect(log.warn[0]).toContain(`closed it with ${code}`);
+      expect(upstream.requests).toHaveLength(0);
+      await expectServes(`${server.url}/pirate`, upstream);
     });
   });
 });

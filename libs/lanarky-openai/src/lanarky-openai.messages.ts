@@ -13,6 +13,9 @@ export const SHUTDOWN_STARTED = (streams: number, grace: number) =>
 export const TOO_MANY_TURNS = (limit: number) => `too many turns waiting on this socket (at most ${limit})`;
 export const CLIENT_NOT_READING = (buffered: number, limit: number) =>
   `A websocket client is not reading: ${buffered} bytes wait for it, over the ${limit} allowed; dropping it`;
+/** The one log line of a socket ws closed for breaking the protocol: the client's mistake, not the server's. */
+export const CLIENT_BROKE_PROTOCOL = (cause: string, code: number) =>
+  `A websocket client broke the protocol (${cause}); closed it with ${code}`;
 export const ON_FINISH_FAILED = (error: unknown) =>
   `An onFinish callback threw: ${error instanceof Error ? `${error.name}: ${error.message}` : typeof error}`;
 export const STREAM_CUT_SHORT = 'Upstream stream ended before its last chunk';

@@ -12,7 +12,12 @@ import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
 import { cancelTurn, getHandshake, queueTurn, rememberHandshake } from './chat-socket';
 import { corkForThisTurn } from '../utils/cork-for-this-turn';
-import { CLIENT_NOT_READING, FRAME_UNKNOWN, TOO_MANY_TURNS } from '../lanarky-openai.messages';
+import {
+  CLIENT_BROKE_PROTOCOL,
+  CLIENT_NOT_READING,
+  FRAME_UNKNOWN,
+  TOO_MANY_TURNS,
+} from '../lanarky-openai.messages';
 
 /** Options of {@link LanarkyWsAdapter}. */
 export interface LanarkyWsAdapterOptions {
@@ -20,7 +25,10 @@ export interface LanarkyWsAdapterOptions {
   maxPayload?: number;
   /** Turns a socket may have queued or running; one more gets a 429 error and the socket closes with 1008 (default 16). */
   maxPendingTurns?: number;
-  /** Bytes waiting to be sent to a client that does not read; past it the socket is dropped and its upstream aborted (default 1 MiB). */
+  /**
+   * Bytes waiting to be sent to a client that does not read, frames and answers to its pings alike;
+   * past it the socket is dropped and its upstream aborted (default 1 MiB).
+   */
   maxBufferedBytes?: number;
 }
 
@@ -28,13 +36,22 @@ const DEFAULT_MAX_PENDING_TURNS = 16;
 const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Close code for a client that broke the socket's rules (RFC 6455). */
 const POLICY_VIOLATION = 1008;
+/** The close code `ws` sends for each of its `WS_ERR_*` receiving errors that is not 1002 (protocol error). */
+const CLIENT_ERROR_CLOSE_CODES: Record<string, number> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+};
+const PROTOCOL_ERROR = 1002;
 
 /**
  * Nest's `WsAdapter`, taught the chat protocol for gateways with a `@ChatResource()` handler:
  * Lanarky's `{"messages": [...]}` frames as well as Nest's `{event, data}`, turns run one at a
  * time in arrival order, `{"event": "cancel"}` aborts one turn (the oldest not yet cancelled: the
- * one in progress, or the one it came right behind), and a bad frame gets `error` and `end` instead
- * of silence. Other gateways behave exactly as under `WsAdapter`.
+ * one in progress, or the one it came right behind), and a bad frame gets `error` and `end`
+ * instead of silence. Other gateways behave as under `WsAdapter`, and all of them get its limits:
+ * backlogs bounded (pongs included), and client mistakes logged as warnings.
  *
  * @example
  * const app = await NestFactory.create(AppModule);
@@ -59,8 +76,17 @@ export class LanarkyWsAdapter extends WsAdapter {
     return super.create(port, { maxPayload: this.maxPayload, ...options });
   }
 
+  /** Logs what a client did wrong as one warning, without a stack: any client can send a bad frame. */
+  override bindErrorHandler(server: Server): Server {
+    server.on('connection', (client: WebSocket) => client.on('error', (error: Error) => this.onClientError(error)));
+    server.on('error', (error: Error) => this.logger.error(error));
+    return server;
+  }
+
   override bindClientConnect(server: Server, callback: (client: WebSocket, request: IncomingMessage) => void): void {
     server.on('connection', (client: WebSocket, request: IncomingMessage) => {
+      // ws answers pings itself: a client that sends them and never reads would pile up pongs.
+      client.on('ping', () => this.dropIfNotReading(client));
       rememberHandshake(client, request);
       callback(client, request);
     });
@@ -95,11 +121,7 @@ export class LanarkyWsAdapter extends WsAdapter {
         corkForThisTurn(socket);
       }
       client.send(JSON.stringify(frame));
-      // A client that stops reading must not make the server hold its frames without bound.
-      if (client.bufferedAmount > this.maxBufferedBytes) {
-        this.chatLogger.warn(CLIENT_NOT_READING(client.bufferedAmount, this.maxBufferedBytes));
-        client.terminate();
-      }
+      this.dropIfNotReading(client);
     };
     // Turns wait for each other, at most `maxPendingTurns` of them; replies of the gateway's
     // other handlers do not wait, as under WsAdapter.
@@ -135,6 +157,22 @@ export class LanarkyWsAdapter extends WsAdapter {
           return enqueue(invalidTurn(frame.detail));
       }
     });
+  }
+
+  /** Drops a client whose backlog (frames, pongs) is over `maxBufferedBytes`; the close aborts its upstream. */
+  private dropIfNotReading(client: WebSocket): void {
+    if (client.readyState === WebSocket.OPEN && client.bufferedAmount > this.maxBufferedBytes) {
+      this.chatLogger.warn(CLIENT_NOT_READING(client.bufferedAmount, this.maxBufferedBytes));
+      client.terminate();
+    }
+  }
+
+  private onClientError(error: Error & { code?: unknown }): void {
+    const code = typeof error.code === 'string' ? error.code : '';
+    if (!code.startsWith('WS_ERR_')) {
+      return this.logger.error(error);
+    }
+    this.chatLogger.warn(CLIENT_BROKE_PROTOCOL(error.message, CLIENT_ERROR_CLOSE_CODES[code] ?? PROTOCOL_ERROR));
   }
 }
 
