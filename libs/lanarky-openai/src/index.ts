@@ -35,6 +35,7 @@ export {
   type ResourceDefaults,
 } from './resources/openai.resource';
 export { ChatRuns, type ChatRunRecord } from './lifecycle/chat-runs.service';
+export { ParseLenientBoolPipe, type ParseLenientBoolPipeOptions } from './pipes/parse-lenient-bool.pipe';
 export type { ChatRunResult } from './resources/chat-run';
 export { ChatRequestValidator } from './validation/chat-request.validator';
 export { useChatBodyParser } from './http/chat-body-parser';

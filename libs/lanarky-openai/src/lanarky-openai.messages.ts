@@ -115,3 +115,14 @@ export const ANSWER_MISMATCH = (schema: string, problems: string[]) =>
   `Model answer does not match ${schema}: ${problems.join('; ')}`;
 export const NOT_A_FACTORY = (handler: string) =>
   `@UseCompletion() on ${handler} names neither a method of its class nor a ChatResourceFactory provider`;
+
+/** How a parameter is named in a pipe's 400: `query parameter 'stream'`, or just its name. */
+export const PARAMETER = (type: string | undefined, name: string | undefined) =>
+  type === 'query' || type === 'param' ? `${type} parameter '${name ?? 'value'}'` : `'${name ?? 'value'}'`;
+export const BOOL_EXPECTED = (parameter: string) =>
+  `${parameter} must be a boolean: true or false (also 1/0, yes/no, on/off, any case)`;
+export const PARAMETER_REQUIRED = (parameter: string) => `${parameter} is required`;
+export const PARAMETER_NOT_SINGLE = (parameter: string) => `${parameter} must be a single value, given once`;
+/** The detail of an upstream 400 caused by the `stream_options` the library added for usage. */
+export const STREAM_OPTIONS_REJECTED = (detail: string) =>
+  `${detail} (the upstream rejected stream_options: set streamUsage: false)`;
