@@ -3,6 +3,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { CUSTOM_ROUTE_ARGS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import type { ModuleRef } from '@nestjs/core';
 import { RouteParamsFactory } from '@nestjs/core/router/route-params-factory';
+import { assertScalarQueries } from '../validation/scalar-query';
 
 /** One parameter of a method, as Nest's parameter decorators describe it. */
 interface RouteArg {
@@ -35,6 +36,7 @@ export async function callFactoryMethod(
   const args: Record<string, RouteArg> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method.name) ?? {};
   const types: unknown[] = Reflect.getMetadata('design:paramtypes', controller.prototype, method.name) ?? [];
   const http = context.switchToHttp();
+  assertScalarQueries(controller, method, http.getRequest<{ query?: unknown }>().query);
   const values: unknown[] = [];
   for (const [key, { index, data, pipes = [], factory }] of Object.entries(args)) {
     const custom = key.includes(CUSTOM_ROUTE_ARGS_METADATA);

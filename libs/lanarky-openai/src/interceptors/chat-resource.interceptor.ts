@@ -27,6 +27,7 @@ import { ChatRuns, type ChatRunRecord } from '../lifecycle/chat-runs.service';
 import { ChatStreamTracker } from '../lifecycle/chat-stream.tracker';
 import type { ChatRunResult } from '../resources/chat-run';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
+import { assertScalarQueries } from '../validation/scalar-query';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
 import { corkEachTurn } from '../utils/cork-for-this-turn';
@@ -66,6 +67,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
     const aiSdk = protocol === 'ai-sdk';
     // Thrown before the stream opens, so Nest answers with a plain 4xx and upstream sees nothing.
     const request = http.getRequest<Request>();
+    assertScalarQueries(context.getClass(), context.getHandler(), request.query);
     const { messages } = await this.validator.validateRequest(request, aiSdk ? fromUiMessages : undefined);
     const response = http.getResponse<Response>();
     const upstream: Upstream = {};
