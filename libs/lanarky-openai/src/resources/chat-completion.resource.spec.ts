@@ -151,6 +151,14 @@ describe.each([
       expect(server.requests[0].body.stream_options).toEqual({ include_usage: true });
     });
 
+    it('completes on [DONE] when no chunk carried a finish_reason, reporting none', async () => {
+      server.setReply({ chunks: ['a', 'b'], noFinishReason: true });
+      const finished: Array<string | null> = [];
+      const resource = new ChatCompletionResource({ client, stream: true });
+      await expect(collect(resource.stream(messages, { onFinish: (run) => finished.push(run.finishReason) }))).resolves.toEqual(['a', 'b']);
+      expect(finished).toEqual([null]);
+    });
+
     it('completes with nothing when the reply has no text', async () => {
       server.setReply({ chunks: [], usageChunk: true });
       const resource = new ChatCompletionResource({ client, stream: true });
@@ -376,6 +384,29 @@ describe.each([
       expect(chunks).toEqual([]);
       expect(error).toBeInstanceOf(errorClass);
       expect((error as { status?: number }).status).toBe(status);
+    });
+  });
+
+  describe('an upstream that rejects stream_options', () => {
+    it('errors with its 400, its message naming the cause and the fix', async () => {
+      server.setReply({ chunks: ['old'], rejectStreamOptions: true });
+      const { error } = await collectUntilError(new ChatCompletionResource({ client, stream: true }).stream(messages));
+      expect(error).toBeInstanceOf(BadRequestError);
+      expect((error as BadRequestError).error).toMatchObject({
+        message: 'Unrecognized request argument supplied: stream_options (the upstream rejected stream_options: set streamUsage: false)',
+      });
+    });
+
+    it('streams with streamUsage: false', async () => {
+      server.setReply({ chunks: ['old', ' server'], rejectStreamOptions: true });
+      const resource = new ChatCompletionResource({ client, stream: true, streamUsage: false });
+      await expect(collect(resource.stream(messages))).resolves.toEqual(['old', ' server']);
+    });
+
+    it('keeps a 400 that does not mention stream_options as it was', async () => {
+      server.setReply({ status: 400, errorMessage: 'context too long' });
+      const { error } = await collectUntilError(new ChatCompletionResource({ client, stream: true }).stream(messages));
+      expect((error as BadRequestError).error).toMatchObject({ message: 'context too long' });
     });
   });
 

@@ -10,7 +10,13 @@ import { createParser } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
 import { readText } from '../http/upstream-fetch';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
-import { CHUNK_NOT_JSON, ON_FINISH_FAILED, STREAM_CUT_SHORT } from '../lanarky-openai.messages';
+import {
+  CHUNK_NOT_JSON,
+  ON_FINISH_FAILED,
+  STREAM_CUT_SHORT,
+  STREAM_OPTIONS_REJECTED,
+  UPSTREAM_REJECTED,
+} from '../lanarky-openai.messages';
 import { ChatRun, type ChatRunResult } from './chat-run';
 import {
   OpenAIResource,
@@ -179,6 +185,7 @@ export class ChatCompletionResource extends OpenAIResource {
     let stalled = false;
     const idle = this.idleTimeout ? setTimeout(() => ((stalled = true), stop()), this.idleTimeout) : undefined;
     const usage = this.streamUsage ? { stream_options: { ...this.params.stream_options, include_usage: true } } : {};
+    let done = false;
     // The body is read and parsed here with eventsource-parser: the SDK's own decoder re-copies
     // its buffer for every event, the largest cost on this path after the socket writes.
     try {
@@ -189,7 +196,6 @@ export class ChatCompletionResource extends OpenAIResource {
         )
         .asResponse();
       idle?.refresh();
-      let done = false;
       const parser = createParser({
         onEvent: ({ data }) => {
           if (done) {
@@ -225,7 +231,7 @@ export class ChatCompletionResource extends OpenAIResource {
         return !done;
       });
     } catch (error) {
-      throw stalled ? new APIConnectionTimeoutError() : asSdkError(error);
+      throw stalled ? new APIConnectionTimeoutError() : asSdkError(error, this.streamUsage);
     } finally {
       clearTimeout(idle);
       signal.removeEventListener('abort', stop);
@@ -234,14 +240,23 @@ export class ChatCompletionResource extends OpenAIResource {
     if (stalled) {
       throw new APIConnectionTimeoutError();
     }
-    if (!run.finishReason && !signal.aborted) {
+    // `[DONE]` ends a stream as a finish reason does: some OpenAI-compatible servers send only the one.
+    if (!done && !run.finishReason && !signal.aborted) {
       throw new APIConnectionError({ message: STREAM_CUT_SHORT });
     }
   }
 }
 
-/** Failures while reading the stream, in the SDK's own terms: a broken socket, or a chunk that is not JSON. */
-function asSdkError(error: unknown): unknown {
+/**
+ * Failures of a stream in the SDK's own terms: a broken socket, or a chunk that is not JSON; an
+ * upstream's 400 that blames the `stream_options` asked for usage says how to stop asking.
+ */
+function asSdkError(error: unknown, sentStreamOptions: boolean | undefined): unknown {
+  if (error instanceof APIError && sentStreamOptions && rejectsStreamOptions(error)) {
+    const body = (error.error ?? {}) as { message?: unknown };
+    const detail = typeof body.message === 'string' && body.message ? body.message : UPSTREAM_REJECTED;
+    return APIError.generate(error.status, { error: { ...body, message: STREAM_OPTIONS_REJECTED(detail) } }, undefined, error.headers);
+  }
   if (error instanceof OpenAIError) {
     return error;
   }
@@ -249,4 +264,9 @@ function asSdkError(error: unknown): unknown {
     return new APIError(undefined, undefined, CHUNK_NOT_JSON, undefined);
   }
   return new APIConnectionError({ cause: error as Error });
+}
+
+/** A 400 or 422 (servers validating with FastAPI) whose message names `stream_options`. */
+function rejectsStreamOptions(error: APIError): boolean {
+  return (error.status === 400 || error.status === 422) && /stream_options/i.test(error.message);
 }

@@ -95,6 +95,21 @@ describe('MockOpenAIServer', () => {
     expect(frames[0].choices[0].delta).toEqual({ content: 'Hi' });
   });
 
+  it('ends with [DONE] and no finish_reason when asked (noFinishReason)', async () => {
+    server.setReply({ text: 'Hi there', noFinishReason: true });
+    const { frames } = await rawStream(server, {});
+    expect(frames.map((f) => (f === '[DONE]' ? f : f.choices[0].finish_reason))).toEqual([null, null, null, '[DONE]']);
+  });
+
+  it('answers 400 to stream_options when asked (rejectStreamOptions), and streams requests without it', async () => {
+    const reply: MockReply = { text: 'Hi', rejectStreamOptions: true };
+    server.enqueueReply(reply);
+    const rejected = client.chat.completions.create({ model: 'gpt-test', messages, stream: true, stream_options: { include_usage: true } });
+    await expect(rejected).rejects.toBeInstanceOf(BadRequestError);
+    await expect(rejected).rejects.toMatchObject({ error: { message: 'Unrecognized request argument supplied: stream_options' } });
+    await expect(streamText(reply)).resolves.toBe('Hi');
+  });
+
   it.each<[string, MockReply, object]>([
     ['usageChunk', { text: 'one two', usageChunk: true }, {}],
     ['stream_options.include_usage', { text: 'one two' }, { stream_options: { include_usage: true } }],

@@ -43,6 +43,16 @@ export interface MockReply {
   errorEventAfter?: number;
   /** Fault: ends the body cleanly after the content, with no finishing chunk and no `[DONE]`. */
   cutShort?: boolean;
+  /**
+   * Ends the stream with `[DONE]` but sends no chunk carrying a `finish_reason`, as some
+   * OpenAI-compatible servers do (a complete stream all the same).
+   */
+  noFinishReason?: boolean;
+  /**
+   * Fault: answers 400 `Unrecognized request argument supplied: stream_options` to a request that
+   * carries `stream_options`, as servers that predate it do; other requests get the reply.
+   */
+  rejectStreamOptions?: boolean;
   /** With `status`: answers an HTML page instead of an OpenAI error body, as a proxy in front would. */
   html?: boolean;
   /** With `status`: a `retry-after-ms` header, so that the SDK's retries come quickly. */
@@ -230,6 +240,9 @@ export class MockOpenAIServer extends EventEmitter {
     const reply = this.queue.shift() ?? this.reply;
     if (reply.hang) return;
     if (reply.status) return this.fail(res, signal, reply);
+    if (reply.rejectStreamOptions && typeof body === 'object' && body?.stream_options !== undefined) {
+      return this.fail(res, signal, { status: 400, errorMessage: 'Unrecognized request argument supplied: stream_options' });
+    }
     if (typeof body !== 'object' || body === null) {
       return this.send(res, signal, 400, errorBody(400, 'We could not parse the JSON body of your request.'), reply);
     }
@@ -240,7 +253,11 @@ export class MockOpenAIServer extends EventEmitter {
     if (!body.stream) return this.send(res, signal, 200, completionBody(meta, contents.join(''), usage), reply);
 
     const wantsUsage = reply.usageChunk || body.stream_options?.include_usage === true;
-    const frames = sseFrames(meta, contents, { roleChunk: reply.roleChunk, usage: wantsUsage ? usage : undefined });
+    const frames = sseFrames(meta, contents, {
+      roleChunk: reply.roleChunk,
+      usage: wantsUsage ? usage : undefined,
+      finishChunk: !reply.noFinishReason,
+    });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': meta.id });
     res.flushHeaders();
     // One event-loop turn lets what was written reach the socket before it is destroyed.

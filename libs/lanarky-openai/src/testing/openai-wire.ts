@@ -49,18 +49,18 @@ export function usageChunk(meta: CompletionMeta, usage: WireUsage) {
   return { ...meta, object: 'chat.completion.chunk', system_fingerprint: null, choices: [], usage };
 }
 
-/** Builds every SSE frame of a streamed completion whose content deltas are `contents`. */
+/** Builds every SSE frame of a streamed completion whose content deltas are `contents` (the `stop` chunk unless `finishChunk: false`). */
 export function sseFrames(
   meta: CompletionMeta,
   contents: string[],
-  options: { roleChunk?: boolean; usage?: WireUsage } = {},
+  options: { roleChunk?: boolean; usage?: WireUsage; finishChunk?: boolean } = {},
 ): SseFrames {
   const head = options.roleChunk === false ? '' : sse(chunk(meta, { role: 'assistant', content: '' }));
   const usage = options.usage ? sse(usageChunk(meta, options.usage)) : '';
   return {
     head,
     contents: contents.map((content) => sse(chunk(meta, { content }))),
-    tail: sse(chunk(meta, {}, 'stop')) + usage + SSE_DONE,
+    tail: (options.finishChunk === false ? '' : sse(chunk(meta, {}, 'stop'))) + usage + SSE_DONE,
   };
 }
 
