@@ -36,16 +36,19 @@ describe('chat-resource schematic', () => {
     });
 
     it('writes a controller whose @ChatResource method is the factory', () => {
-      expect(tree.readContent('/src/support/support.controller.ts')).toBe(`import { Controller, DefaultValuePipe, ParseBoolPipe, Query } from '@nestjs/common';
-import { ChatCompletionResource, ChatResource } from '@lanarky/openai';
+      expect(tree.readContent('/src/support/support.controller.ts')).toBe(`import { Controller, Query } from '@nestjs/common';
+import { ChatCompletionResource, ChatResource, ParseLenientBoolPipe } from '@lanarky/openai';
 
 /** The support chat over HTTP: \`POST /support\` streams the reply as server-sent events. */
 @Controller()
 export class SupportController {
-  /** The factory of each request; \`?stream=false\` sends the reply whole, in one event. */
+  /**
+   * The factory of each request; \`?stream=false\` sends the reply whole, in one event (\`stream\`
+   * reads as Python Lanarky's does: true/false, 1/0, yes/no, on/off, any case).
+   */
   @ChatResource('support')
   support(
-    @Query('stream', new DefaultValuePipe(true), ParseBoolPipe) stream: boolean,
+    @Query('stream', new ParseLenientBoolPipe({ default: true })) stream: boolean,
   ): ChatCompletionResource {
     return new ChatCompletionResource({
       stream,
