@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import type { ChatApp } from './support/chat-app';
 import { startDemo } from './support/demo-app';
+import { PERSONAS, PERSONA_NAMES } from '../apps/demo/src/persona';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -59,7 +60,8 @@ describe('the demo chat page in headless Chromium', () => {
   it('is labelled for keyboard and screen-reader users, with focus in the message box', async () => {
     await expect(page.title()).resolves.toContain('Lanarky');
     await expect(page.getByLabel('Message').evaluate((element) => element === document.activeElement)).resolves.toBe(true);
-    await expect(page.getByLabel('System prompt').count()).resolves.toBe(1);
+    await expect(page.getByLabel('Persona').count()).resolves.toBe(1);
+    await expect(page.getByLabel('System prompt').count()).resolves.toBe(0);
     await expect(page.getByRole('button', { name: 'Send' }).isEnabled()).resolves.toBe(true);
     await expect(page.getByRole('button', { name: 'Stop' }).isDisabled()).resolves.toBe(true);
   });
@@ -126,9 +128,16 @@ describe('the demo chat page in headless Chromium', () => {
     await expect(assistant(count + 1).locator('.text').textContent()).resolves.toBe('Back again.');
   });
 
-  it('passes the system prompt field to the factory, on both transports', async () => {
+  it('offers exactly the server’s personas, the default one selected', async () => {
+    const select = page.getByLabel('Persona');
+
+    await expect(select.locator('option').evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))).resolves.toEqual(PERSONA_NAMES);
+    await expect(select.inputValue()).resolves.toBe('sassy');
+  });
+
+  it('passes the chosen persona to the factory, on both transports', async () => {
     upstream.setReply({ chunks: ['Arr.'] });
-    await page.getByLabel('System prompt').fill('You are a pirate');
+    await page.getByLabel('Persona').selectOption('pirate');
 
     await say('who are you?', 'HTTP streaming (SSE)');
     await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]') && !document.querySelector('#send:disabled'));
@@ -136,8 +145,8 @@ describe('the demo chat page in headless Chromium', () => {
     await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]') && !document.querySelector('#send:disabled'));
 
     expect(upstream.requests.map((request) => request.body.messages[0])).toEqual([
-      { role: 'system', content: 'You are a pirate' },
-      { role: 'system', content: 'You are a pirate' },
+      { role: 'system', content: PERSONAS.pirate },
+      { role: 'system', content: PERSONAS.pirate },
     ]);
   });
 

@@ -36,9 +36,14 @@ describe('OpenAPI documents of the demo (/docs, /docs-json)', () => {
     expect(operation.parameters.map((parameter: any) => [parameter.in, parameter.name])).toEqual(
       expect.arrayContaining([
         ['query', 'stream'],
-        ['query', 'system'],
+        ['query', 'persona'],
       ]),
     );
+    // The server's personas, as a choice: a client names one, it never writes a system prompt.
+    expect(operation.parameters.filter((parameter: any) => parameter.name === 'persona')).toEqual([
+      expect.objectContaining({ in: 'query', required: false, schema: expect.objectContaining({ enum: ['sassy', 'pirate', 'poet', 'terse'] }) }),
+    ]);
+    expect(operation.parameters.some((parameter: any) => parameter.name === 'system')).toBe(false);
     expect(Object.keys(operation.responses['200'].content)).toEqual(['text/event-stream']);
     expect(operation.responses['200'].description).toContain('event: completion');
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '413', '415']));

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ChatCompletionResource, type ChatFactoryContext, type ChatResourceFactory } from '@lanarky/openai';
-import { systemPrompt } from './persona';
+import { personaPrompt } from './persona';
 
-/** The seed's websocket factory, as a Nest provider; `?system=` on the socket URL picks a persona. */
+/** The seed's websocket factory, as a Nest provider; `?persona=` on the socket URL picks a persona. */
 @Injectable()
 export class SassyChatFactory implements ChatResourceFactory {
   create({ handshake }: ChatFactoryContext): ChatCompletionResource {
-    const system = new URL(handshake?.url ?? '/', 'ws://localhost').searchParams.get('system');
-    return new ChatCompletionResource({ stream: true, system: systemPrompt(system) });
+    const personas = new URL(handshake?.url ?? '/', 'ws://localhost').searchParams.getAll('persona');
+    // A repeated `persona` is refused as on HTTP, not read as its first value.
+    return new ChatCompletionResource({ stream: true, system: personaPrompt(personas.length > 1 ? personas : personas[0]) });
   }
 }

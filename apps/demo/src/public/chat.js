@@ -6,7 +6,7 @@ const form = document.querySelector('#composer');
 const input = document.querySelector('#input');
 const sendButton = document.querySelector('#send');
 const stopButton = document.querySelector('#stop');
-const systemField = document.querySelector('#system');
+const personaField = document.querySelector('#persona');
 const list = document.querySelector('#messages');
 const statusLine = document.querySelector('#status');
 
@@ -14,7 +14,7 @@ const statusLine = document.querySelector('#status');
 const history = [];
 /** How to stop the turn in progress, or null when idle. */
 let stopTurn = null;
-/** The open websocket and the system prompt it was opened with. */
+/** The open websocket (its URL names the persona it was opened with). */
 let socket = null;
 
 function transport() {
@@ -54,7 +54,7 @@ function setBusy(busy, message = '') {
 async function streamHttp(messages, onEvent) {
   const controller = new AbortController();
   stopTurn = () => controller.abort();
-  const params = new URLSearchParams({ stream: 'true', system: systemField.value });
+  const params = new URLSearchParams({ stream: 'true', persona: personaField.value });
   try {
     const response = await fetch(`/chat?${params}`, {
       method: 'POST',
@@ -80,11 +80,11 @@ async function streamHttp(messages, onEvent) {
   }
 }
 
-/** Opens (or reuses) the websocket for the current system prompt. */
+/** Opens (or reuses) the websocket for the current persona. */
 function openSocket() {
   const url = new URL('/ws', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (systemField.value) url.searchParams.set('system', systemField.value);
+  url.searchParams.set('persona', personaField.value);
   if (socket && socket.url === url.href && socket.readyState === WebSocket.OPEN) {
     return Promise.resolve(socket);
   }
