@@ -44,7 +44,7 @@ export interface ChatResourceOptions {
  * \@Controller()
  * export class ChatController {
  *   \@ChatResource('chat')
- *   chat(\@Query('stream', new DefaultValuePipe(true), ParseBoolPipe) stream: boolean) {
+ *   chat(\@Query('stream', new ParseLenientBoolPipe({ default: true })) stream: boolean) {
  *     return new ChatCompletionResource({ stream, system: 'You are a sassy assistant' });
  *   }
  * }

@@ -43,7 +43,7 @@ export interface ChatCompletionResourceOptions extends OpenAIResourceOptions, Ch
  *
  * @example
  * \@ChatResource('chat')
- * chat(\@Query('stream', new DefaultValuePipe(true), ParseBoolPipe) stream: boolean) {
+ * chat(\@Query('stream', new ParseLenientBoolPipe({ default: true })) stream: boolean) {
  *   return new ChatCompletionResource({ stream, system: 'You are a sassy assistant' });
  * }
  */
