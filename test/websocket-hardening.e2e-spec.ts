@@ -1,8 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import { LanarkyWsAdapter, useChatBodyParser, type LanarkyWsAdapterOptions } from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
+import type { INestApplication } from '@nestjs/common';
 import { startChatApp, TEST_API_KEY, type ChatApp } from './support/chat-app';
 import { demoStarted, type StartedDemo } from './support/demo-process';
 import { killGroup, spawnTracked } from './support/processes';
@@ -120,6 +124,35 @@ function watchRss(pid: number) {
   return { read, peak: () => peak, stop: () => clearInterval(timer) };
 }
 
+/** The local addresses of the TCP sockets listening on `port`, from the kernel's tables (IPv6 ones in hex). */
+function listeningAddresses(port: number): string[] {
+  const LISTEN = '0A';
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+    readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, local, , state]) => state === LISTEN && parseInt(local?.split(':')[1] ?? '', 16) === port)
+      .map(([, local]) => {
+        const [address] = local.split(':');
+        // IPv4 addresses are written as one little-endian word.
+        return address.length === 8 ? (address.match(/../g) ?? []).reverse().map((byte) => parseInt(byte, 16)).join('.') : address;
+      }),
+  );
+}
+
+/** Opens a websocket sending `headers`: the socket once open, or the HTTP status its upgrade was refused with. */
+function handshake(url: string, headers: Record<string, string> = {}): Promise<{ status: number; socket?: WebSocket }> {
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ status: 101, socket }));
+    socket.once('error', (error) => {
+      const refused = /Unexpected server response: (\d+)/.exec(error.message);
+      return refused ? resolve({ status: Number(refused[1]) }) : reject(error);
+    });
+  });
+}
+
 /** Bounds a promise in time. */
 function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -136,6 +169,12 @@ function sendInOneWrite(socket: ChatSocket, frames: unknown[]): void {
   frames.forEach((frame) => socket.send(frame));
   tcp.uncork();
 }
+
+/** What main.ts does, with the adapter given `options`. */
+const withAdapter = (options: LanarkyWsAdapterOptions) => (app: INestApplication) => {
+  useChatBodyParser(app);
+  app.useWebSocketAdapter(new LanarkyWsAdapter(app, options));
+};
 
 /** The app still serves a fresh client a whole turn. */
 async function expectServes(url: string, upstream: MockOpenAIServer): Promise<void> {
@@ -173,6 +212,13 @@ describe('websocket hardening: the demo in its own process', () => {
   afterAll(async () => {
     await Promise.all([...running].map((child) => killGroup(child)));
     await upstream.close();
+  });
+
+  it('listens on 127.0.0.1 unless HOST is set, and says so at startup', () => {
+    const port = Number(new URL(demo.url).port);
+
+    expect(listeningAddresses(port)).toEqual(['127.0.0.1']);
+    expect(demo.output()).toMatch(/Listening on 127\.0\.0\.1 only: set HOST=0\.0\.0\.0 to accept connections from other machines/);
   });
 
   it('drops a client that sends 150 MB of pings and never reads, aborting its upstream; the server stays within 50 MiB and serves on', async () => {
@@ -214,6 +260,41 @@ describe('websocket hardening: one app, default adapter options', () => {
   afterAll(async () => {
     await server.close();
     await upstream.close();
+  });
+
+  describe('cross-site handshakes', () => {
+    it.each([
+      ['another site', 'http://evil.example'],
+      ['another name for this host', 'http://localhost:PORT'],
+      ['an opaque origin', 'null'],
+    ])('refuses a page of %s with 403 at the upgrade and one WARN naming the origin', async (_case, template) => {
+      const origin = template.replace('PORT', new URL(server.url).port);
+      const from = server.logger.lines.length;
+
+      const { status, socket } = await handshake(`${server.url}/pirate`, { Origin: origin });
+
+      expect(status).toBe(403);
+      expect(socket).toBeUndefined();
+      const log = linesSince(server, from);
+      expect(log.error).toEqual([]);
+      expect(log.warn).toHaveLength(1);
+      expect(log.warn[0]).toContain(`Refused a websocket handshake from origin ${origin}`);
+      expect(upstream.requests).toHaveLength(0);
+      await expectServes(`${server.url}/pirate`, upstream);
+    });
+
+    it("accepts a page of the server's own host, and clients that send no Origin", async () => {
+      const { port } = new URL(server.url);
+      const from = server.logger.lines.length;
+
+      const own = await handshake(`${server.url}/pirate`, { Origin: `http://127.0.0.1:${port}` });
+      const uppercase = await handshake(`${server.url}/pirate`, { Origin: `HTTP://127.0.0.1:${port}` });
+      const noOrigin = await handshake(`${server.url}/pirate`);
+
+      expect([own.status, uppercase.status, noOrigin.status]).toEqual([101, 101, 101]);
+      [own, uppercase, noOrigin].forEach(({ socket }) => socket?.close());
+      expect(linesSince(server, from).warn).toEqual([]);
+    });
   });
 
   describe('a cancel right behind its turn', () => {
@@ -269,5 +350,55 @@ describe('websocket hardening: one app, default adapter options', () => {
       expect(upstream.requests).toHaveLength(0);
       await expectServes(`${server.url}/pirate`, upstream);
     });
+  });
+});
+
+describe('websocket hardening: adapter options', () => {
+  let upstream: MockOpenAIServer;
+  const apps: ChatApp[] = [];
+  const start = async (options: LanarkyWsAdapterOptions) => {
+    const app = await startChatApp(upstream, { providers: [PersonaService, PirateGateway] }, {}, withAdapter(options));
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    upstream = await MockOpenAIServer.start();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    upstream.reset();
+  });
+  afterAll(() => upstream.close());
+
+  it('allowedOrigins as a list: its origins open a socket, others get 403', async () => {
+    const server = await start({ allowedOrigins: ['https://chat.example.com', 'http://localhost:3000'] });
+
+    const listed = await handshake(`${server.url}/pirate`, { Origin: 'https://chat.example.com' });
+    const other = await handshake(`${server.url}/pirate`, { Origin: 'https://chat.example.org' });
+
+    expect([listed.status, other.status]).toEqual([101, 403]);
+    listed.socket?.close();
+    await expectServes(`${server.url}/pirate`, upstream);
+  });
+
+  it('allowedOrigins as a predicate: it decides, given the origin and the upgrade request', async () => {
+    const asked: Array<[string, string | undefined]> = [];
+    const server = await start({
+      allowedOrigins: (origin: string, request: IncomingMessage) => {
+        asked.push([origin, request.url]);
+        return origin.endsWith('.example.com');
+      },
+    });
+
+    const allowed = await handshake(`${server.url}/pirate?room=1`, { Origin: 'https://a.example.com' });
+    const refused = await handshake(`${server.url}/pirate?room=2`, { Origin: 'https://a.example.org' });
+
+    expect([allowed.status, refused.status]).toEqual([101, 403]);
+    expect(asked).toEqual([
+      ['https://a.example.com', '/pirate?room=1'],
+      ['https://a.example.org', '/pirate?room=2'],
+    ]);
+    allowed.socket?.close();
   });
 });

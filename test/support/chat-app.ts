@@ -37,11 +37,12 @@ export interface ChatApp {
   close(): Promise<void>;
 }
 
-/** Starts a real Nest app on 127.0.0.1 with the library configured against `upstream`. */
+/** Starts a real Nest app on 127.0.0.1 with the library configured against `upstream`, set up by `setup` (main.ts's steps). */
 export async function startChatApp(
   upstream: MockOpenAIServer,
   metadata: ModuleMetadata,
   options: LanarkyOpenAIModuleOptions = {},
+  setup: (app: INestApplication) => void = useLanarky,
 ): Promise<ChatApp> {
   const moduleRef = await Test.createTestingModule({
     ...metadata,
@@ -51,7 +52,7 @@ export async function startChatApp(
     ],
   }).compile();
   // Tests end with client sockets still kept alive: close them rather than wait them out.
-  return listen(moduleRef.createNestApplication({ forceCloseConnections: true }));
+  return listen(moduleRef.createNestApplication({ forceCloseConnections: true }), setup);
 }
 
 /** What main.ts does before listening: the library's body parser and websocket adapter. */

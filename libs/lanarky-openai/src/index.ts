@@ -42,4 +42,5 @@ export { useChatBodyParser } from './http/chat-body-parser';
 export { CANCEL_EVENT, CHAT_EVENT } from './ws/chat-frames';
 export { getHandshake } from './ws/chat-socket';
 export { ChatWsExceptionFilter } from './ws/chat-ws-exception.filter';
-export { LanarkyWsAdapter, type LanarkyWsAdapterOptions } from './ws/lanarky-ws.adapter';
+export type { AllowedOrigins, LanarkyWsAdapterOptions } from './interfaces/lanarky-ws-adapter-options.interface';
+export { LanarkyWsAdapter } from './ws/lanarky-ws.adapter';

@@ -13,6 +13,10 @@ export const SHUTDOWN_STARTED = (streams: number, grace: number) =>
 export const TOO_MANY_TURNS = (limit: number) => `too many turns waiting on this socket (at most ${limit})`;
 export const CLIENT_NOT_READING = (buffered: number, limit: number) =>
   `A websocket client is not reading: ${buffered} bytes wait for it, over the ${limit} allowed; dropping it`;
+/** The one log line of a handshake refused for its origin; header values are clipped, never trusted. */
+export const ORIGIN_REFUSED = (origin: string, host: string | undefined) =>
+  `Refused a websocket handshake from origin ${clip(origin)}: not this server's host (${clip(host ?? 'no Host header')}) ` +
+  "and not in the adapter's allowedOrigins";
 /** The one log line of a socket ws closed for breaking the protocol: the client's mistake, not the server's. */
 export const CLIENT_BROKE_PROTOCOL = (cause: string, code: number) =>
   `A websocket client broke the protocol (${cause}); closed it with ${code}`;
@@ -83,6 +87,11 @@ export const CHAT_ADAPTER_OTHER = (handlers: string[], adapter: string) =>
 export const CHAT_BODY_PARSER_MISSING = (routes: string[], bodyLimit: number, expressLimit: number) =>
   `useChatBodyParser(app) was not called: Express's JSON parser refuses bodies over ${expressLimit} bytes, ` +
   `under the module's bodyLimit of ${bodyLimit} bytes for ${names(routes)}. Call useChatBodyParser(app) in main.ts, before listen()`;
+
+/** A header value for a log line, cut short. */
+function clip(value: string): string {
+  return value.length > 200 ? `${value.slice(0, 200)}...` : value;
+}
 
 /** Names handlers for a log line, the first few of them. */
 function names(handlers: string[]): string {

@@ -4,11 +4,13 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Subject, concatMap, defer, finalize, first, fromEvent, mergeMap, of, takeUntil, type Observable } from 'rxjs';
-import { WebSocket, type RawData, type Server } from 'ws';
+import { WebSocket, type RawData, type Server, type VerifyClientCallbackAsync, type VerifyClientCallbackSync } from 'ws';
 import { ChatEventType } from '../events/chat-event';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
+import type { AllowedOrigins, LanarkyWsAdapterOptions } from '../interfaces/lanarky-ws-adapter-options.interface';
 import { DEFAULT_BODY_LIMIT, LANARKY_WS_ADAPTER } from '../lanarky-openai.constants';
 import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
+import { isOriginAllowed, normalizeOrigin } from './allowed-origin';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
 import { cancelTurn, getHandshake, queueTurn, rememberHandshake } from './chat-socket';
 import { corkForThisTurn } from '../utils/cork-for-this-turn';
@@ -16,21 +18,9 @@ import {
   CLIENT_BROKE_PROTOCOL,
   CLIENT_NOT_READING,
   FRAME_UNKNOWN,
+  ORIGIN_REFUSED,
   TOO_MANY_TURNS,
 } from '../lanarky-openai.messages';
-
-/** Options of {@link LanarkyWsAdapter}. */
-export interface LanarkyWsAdapterOptions {
-  /** Largest frame in bytes; a larger one closes the socket with 1009 (default: the module's `bodyLimit`, 1 MiB). */
-  maxPayload?: number;
-  /** Turns a socket may have queued or running; one more gets a 429 error and the socket closes with 1008 (default 16). */
-  maxPendingTurns?: number;
-  /**
-   * Bytes waiting to be sent to a client that does not read, frames and answers to its pings alike;
-   * past it the socket is dropped and its upstream aborted (default 1 MiB).
-   */
-  maxBufferedBytes?: number;
-}
 
 const DEFAULT_MAX_PENDING_TURNS = 16;
 const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -51,7 +41,8 @@ const PROTOCOL_ERROR = 1002;
  * time in arrival order, `{"event": "cancel"}` aborts one turn (the oldest not yet cancelled: the
  * one in progress, or the one it came right behind), and a bad frame gets `error` and `end`
  * instead of silence. Other gateways behave as under `WsAdapter`, and all of them get its limits:
- * backlogs bounded (pongs included), and client mistakes logged as warnings.
+ * cross-site handshakes refused, backlogs bounded (pongs included), and client mistakes logged as
+ * warnings.
  *
  * @example
  * const app = await NestFactory.create(AppModule);
@@ -62,6 +53,7 @@ export class LanarkyWsAdapter extends WsAdapter {
   private readonly maxPayload: number;
   private readonly maxPendingTurns: number;
   private readonly maxBufferedBytes: number;
+  private readonly allowedOrigins: AllowedOrigins;
   private readonly chatLogger = new Logger('LanarkyOpenAI');
 
   constructor(app: INestApplicationContext, options: LanarkyWsAdapterOptions = {}) {
@@ -70,10 +62,13 @@ export class LanarkyWsAdapter extends WsAdapter {
     this.maxPayload = options.maxPayload ?? moduleOptions?.bodyLimit ?? DEFAULT_BODY_LIMIT;
     this.maxPendingTurns = options.maxPendingTurns ?? DEFAULT_MAX_PENDING_TURNS;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    const { allowedOrigins = [] } = options;
+    this.allowedOrigins = typeof allowedOrigins === 'function' ? allowedOrigins : allowedOrigins.map(normalizeOrigin);
   }
 
   override create(port: number, options: Record<string, any> = {}): Server {
-    return super.create(port, { maxPayload: this.maxPayload, ...options });
+    const { verifyClient, ...rest } = options;
+    return super.create(port, { maxPayload: this.maxPayload, ...rest, verifyClient: this.verifyOrigin(verifyClient) });
   }
 
   /** Logs what a client did wrong as one warning, without a stack: any client can send a bad frame. */
@@ -157,6 +152,20 @@ export class LanarkyWsAdapter extends WsAdapter {
           return enqueue(invalidTurn(frame.detail));
       }
     });
+  }
+
+  /** Refuses cross-site handshakes with 403 before the gateway's own `verifyClient`, if any, has its say. */
+  private verifyOrigin(own?: VerifyClientCallbackAsync | VerifyClientCallbackSync): VerifyClientCallbackAsync {
+    return (info, done) => {
+      if (!isOriginAllowed(info.origin, info.req, this.allowedOrigins)) {
+        this.chatLogger.warn(ORIGIN_REFUSED(info.origin, info.req.headers.host));
+        return done(false, 403);
+      }
+      if (!own) {
+        return done(true);
+      }
+      return own.length === 2 ? (own as VerifyClientCallbackAsync)(info, done) : done((own as VerifyClientCallbackSync)(info));
+    };
   }
 
   /** Drops a client whose backlog (frames, pongs) is over `maxBufferedBytes`; the close aborts its upstream. */
