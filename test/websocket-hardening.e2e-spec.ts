@@ -153,6 +153,19 @@ function handshake(url: string, headers: Record<string, string> = {}): Promise<{
   });
 }
 
+/** A websocket whose close code and reason are recorded from the start (the close may come with the handshake's answer). */
+function openRecordingClose(url: string, options: WebSocket.ClientOptions = {}) {
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), options);
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  return { socket, opened, closed };
+}
+
 /** Bounds a promise in time. */
 function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -400,5 +413,64 @@ describe('websocket hardening: adapter options', () => {
       ['https://a.example.org', '/pirate?room=2'],
     ]);
     allowed.socket?.close();
+  });
+
+  it('heartbeat: a client that answers no ping is terminated by the second ping; one that answers, and pings itself, stays', async () => {
+    const server = await start({ heartbeatInterval: 200 });
+    const silent = openRecordingClose(`${server.url}/pirate`, { autoPong: false });
+    await silent.opened;
+    const lively = await ChatSocket.open(`${server.url}/pirate`);
+    const openedAt = performance.now();
+
+    const { code } = await within(silent.closed, 2000, 'the silent client closed');
+    const silentFor = performance.now() - openedAt;
+    // Its own pings are answered, and do not count against it.
+    for (let index = 0; index < 100; index++) {
+      lively.socket.ping();
+    }
+    await sleep(700);
+
+    expect(code).toBe(1006);
+    expect(silentFor).toBeLessThan(600);
+    expect(lively.closeCode).toBeUndefined();
+    upstream.setReply({ chunks: ['alive'] });
+    lively.send(userSays('still there?'));
+    expect(turnText(await lively.nextTurn())).toBe('alive');
+    lively.close();
+  });
+
+  it('maxSockets: one socket past the cap is closed with 1013 "try again later", with one WARN; a freed place is taken again', async () => {
+    const server = await start({ maxSockets: 2, heartbeatInterval: 0 });
+    const first = await ChatSocket.open(`${server.url}/pirate`);
+    const second = await ChatSocket.open(`${server.url}/pirate`);
+    const from = server.logger.lines.length;
+
+    const third = openRecordingClose(`${server.url}/pirate`);
+    const fourth = openRecordingClose(`${server.url}/pirate`);
+    await Promise.all([third.opened, fourth.opened]);
+    const closes = await within(Promise.all([third.closed, fourth.closed]), 2000, 'the sockets past the cap closed');
+
+    expect(closes).toEqual([
+      { code: 1013, reason: 'try again later' },
+      { code: 1013, reason: 'try again later' },
+    ]);
+    const log = linesSince(server, from);
+    expect(log.warn).toHaveLength(1);
+    expect(log.warn[0]).toContain('2 websockets are open (maxSockets)');
+    expect(first.closeCode).toBeUndefined();
+    first.close();
+    await first.closed();
+    // The server hears of the close a moment after the client: retry, bounded.
+    let freed: ChatSocket | undefined;
+    for (let attempt = 0; attempt < 20 && !freed; attempt++) {
+      const next = await ChatSocket.open(`${server.url}/pirate`);
+      await sleep(100);
+      freed = next.closeCode === undefined ? next : undefined;
+    }
+    upstream.setReply({ chunks: ['your', ' turn'] });
+    freed!.send(userSays('hi'));
+    expect(turnText(await freed!.nextTurn())).toBe('your turn');
+    freed!.close();
+    second.close();
   });
 });

@@ -20,6 +20,8 @@ export const ORIGIN_REFUSED = (origin: string, host: string | undefined) =>
 /** The one log line of a socket ws closed for breaking the protocol: the client's mistake, not the server's. */
 export const CLIENT_BROKE_PROTOCOL = (cause: string, code: number) =>
   `A websocket client broke the protocol (${cause}); closed it with ${code}`;
+export const TOO_MANY_SOCKETS = (limit: number) =>
+  `${limit} websockets are open (maxSockets): closing new ones with 1013 "try again later" until one closes`;
 export const ON_FINISH_FAILED = (error: unknown) =>
   `An onFinish callback threw: ${error instanceof Error ? `${error.name}: ${error.message}` : typeof error}`;
 export const STREAM_CUT_SHORT = 'Upstream stream ended before its last chunk';

@@ -27,4 +27,14 @@ export interface LanarkyWsAdapterOptions {
    * new LanarkyWsAdapter(app, { allowedOrigins: (origin) => origin.endsWith('.example.com') });
    */
   allowedOrigins?: AllowedOrigins;
+  /**
+   * Milliseconds between the server's pings; a socket that has not answered the previous ping with
+   * a pong is terminated, so dead peers do not hold sockets (default 30,000; 0 turns it off).
+   */
+  heartbeatInterval?: number;
+  /**
+   * Websockets open at once across the adapter's gateways; past it a new socket is closed with 1013
+   * ("try again later") right after its handshake (default: no limit).
+   */
+  maxSockets?: number;
 }

@@ -13,19 +13,24 @@ import { LANARKY_OPENAI_OPTIONS } from '../lanarky-openai.module-definition';
 import { isOriginAllowed, normalizeOrigin } from './allowed-origin';
 import { CHAT_EVENT, END_FRAME, parseChatFrame } from './chat-frames';
 import { cancelTurn, getHandshake, queueTurn, rememberHandshake } from './chat-socket';
+import { startHeartbeat } from './heartbeat';
 import { corkForThisTurn } from '../utils/cork-for-this-turn';
 import {
   CLIENT_BROKE_PROTOCOL,
   CLIENT_NOT_READING,
   FRAME_UNKNOWN,
   ORIGIN_REFUSED,
+  TOO_MANY_SOCKETS,
   TOO_MANY_TURNS,
 } from '../lanarky-openai.messages';
 
 const DEFAULT_MAX_PENDING_TURNS = 16;
 const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+const DEFAULT_HEARTBEAT_INTERVAL = 30_000;
 /** Close code for a client that broke the socket's rules (RFC 6455). */
 const POLICY_VIOLATION = 1008;
+/** Close code for a server that cannot take the socket now (RFC 6455, IANA registry). */
+const TRY_AGAIN_LATER = 1013;
 /** The close code `ws` sends for each of its `WS_ERR_*` receiving errors that is not 1002 (protocol error). */
 const CLIENT_ERROR_CLOSE_CODES: Record<string, number> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
@@ -41,8 +46,8 @@ const PROTOCOL_ERROR = 1002;
  * time in arrival order, `{"event": "cancel"}` aborts one turn (the oldest not yet cancelled: the
  * one in progress, or the one it came right behind), and a bad frame gets `error` and `end`
  * instead of silence. Other gateways behave as under `WsAdapter`, and all of them get its limits:
- * cross-site handshakes refused, backlogs bounded (pongs included), and client mistakes logged as
- * warnings.
+ * cross-site handshakes refused, backlogs bounded (pongs included), a heartbeat, an optional cap
+ * on open sockets, and client mistakes logged as warnings.
  *
  * @example
  * const app = await NestFactory.create(AppModule);
@@ -54,6 +59,10 @@ export class LanarkyWsAdapter extends WsAdapter {
   private readonly maxPendingTurns: number;
   private readonly maxBufferedBytes: number;
   private readonly allowedOrigins: AllowedOrigins;
+  private readonly heartbeatInterval: number;
+  private readonly maxSockets: number;
+  private openSockets = 0;
+  private capLogged = false;
   private readonly chatLogger = new Logger('LanarkyOpenAI');
 
   constructor(app: INestApplicationContext, options: LanarkyWsAdapterOptions = {}) {
@@ -64,11 +73,17 @@ export class LanarkyWsAdapter extends WsAdapter {
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     const { allowedOrigins = [] } = options;
     this.allowedOrigins = typeof allowedOrigins === 'function' ? allowedOrigins : allowedOrigins.map(normalizeOrigin);
+    this.heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    this.maxSockets = options.maxSockets ?? Infinity;
   }
 
   override create(port: number, options: Record<string, any> = {}): Server {
     const { verifyClient, ...rest } = options;
-    return super.create(port, { maxPayload: this.maxPayload, ...rest, verifyClient: this.verifyOrigin(verifyClient) });
+    const server: Server = super.create(port, { maxPayload: this.maxPayload, ...rest, verifyClient: this.verifyOrigin(verifyClient) });
+    if (this.heartbeatInterval > 0) {
+      startHeartbeat(server, this.heartbeatInterval);
+    }
+    return server;
   }
 
   /** Logs what a client did wrong as one warning, without a stack: any client can send a bad frame. */
@@ -80,6 +95,16 @@ export class LanarkyWsAdapter extends WsAdapter {
 
   override bindClientConnect(server: Server, callback: (client: WebSocket, request: IncomingMessage) => void): void {
     server.on('connection', (client: WebSocket, request: IncomingMessage) => {
+      if (this.openSockets >= this.maxSockets) {
+        return this.refuseOverCap(client);
+      }
+      this.openSockets++;
+      client.once('close', () => {
+        this.openSockets--;
+        if (this.openSockets < this.maxSockets) {
+          this.capLogged = false;
+        }
+      });
       // ws answers pings itself: a client that sends them and never reads would pile up pongs.
       client.on('ping', () => this.dropIfNotReading(client));
       rememberHandshake(client, request);
@@ -174,6 +199,15 @@ export class LanarkyWsAdapter extends WsAdapter {
       this.chatLogger.warn(CLIENT_NOT_READING(client.bufferedAmount, this.maxBufferedBytes));
       client.terminate();
     }
+  }
+
+  /** Closes a socket past `maxSockets` right after its handshake; warns once each time the cap is reached. */
+  private refuseOverCap(client: WebSocket): void {
+    if (!this.capLogged) {
+      this.capLogged = true;
+      this.chatLogger.warn(TOO_MANY_SOCKETS(this.maxSockets));
+    }
+    client.close(TRY_AGAIN_LATER, 'try again later');
   }
 
   private onClientError(error: Error & { code?: unknown }): void {
