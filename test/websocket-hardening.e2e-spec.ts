@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { LanarkyWsAdapter, useChatBodyParser, type LanarkyWsAdapterOptions } from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import type { INestApplication } from '@nestjs/common';
+import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { startChatApp, TEST_API_KEY, type ChatApp } from './support/chat-app';
 import { demoStarted, type StartedDemo } from './support/demo-process';
 import { killGroup, spawnTracked } from './support/processes';
@@ -198,6 +199,15 @@ async function expectServes(url: string, upstream: MockOpenAIServer): Promise<vo
   next.close();
 }
 
+/** A gateway with no chat handler, served as WsAdapter serves it: it answers what it is sent. */
+@WebSocketGateway({ path: '/echo' })
+class EchoGateway {
+  @SubscribeMessage('echo')
+  echo(@MessageBody() data: unknown) {
+    return { event: 'echo', data };
+  }
+}
+
 /** Log lines written since `from`, by level. */
 function linesSince(app: ChatApp, from: number) {
   const lines = app.logger.lines.slice(from);
@@ -267,7 +277,7 @@ describe('websocket hardening: one app, default adapter options', () => {
 
   beforeAll(async () => {
     upstream = await MockOpenAIServer.start();
-    server = await startChatApp(upstream, { providers: [PersonaService, PirateGateway] });
+    server = await startChatApp(upstream, { providers: [PersonaService, PirateGateway, EchoGateway] });
   });
   afterEach(() => upstream.reset());
   afterAll(async () => {
@@ -338,6 +348,24 @@ describe('websocket hardening: one app, default adapter options', () => {
       expect(upstream.requests.map((request) => request.body.messages.at(-1).content)).toEqual(['three']);
       socket.close();
     });
+  });
+
+  it("drops a client of another gateway that sends messages and never reads the replies; the gateway serves on", async () => {
+    const from = server.logger.lines.length;
+    const flooder = await openNonReadingSocket(server.url, '/echo');
+    const echo = clientFrame(0x1, Buffer.from(JSON.stringify({ event: 'echo', data: 'e'.repeat(60_000) })));
+
+    const { closedAfterMs } = await flood(flooder, Buffer.concat(Array.from({ length: 16 }, () => echo)), 64 * MiB, 20_000);
+    const closed = closedAfterMs !== undefined || (await tcpClosed(flooder, 5000));
+    flooder.destroy();
+
+    expect(closed).toBe(true);
+    expect(linesSince(server, from).warn.join('\n')).toContain('A websocket client is not reading');
+    const reader = await ChatSocket.open(`${server.url}/echo`);
+    reader.send({ event: 'echo', data: 'hi' });
+    await reader.waitForFrames(1);
+    expect(reader.frames).toEqual([{ event: 'echo', data: 'hi' }]);
+    reader.close();
   });
 
   describe('client protocol mistakes: one WARN line, no stack, the socket closed with its code', () => {

@@ -3,7 +3,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { Subject, concatMap, defer, finalize, first, fromEvent, mergeMap, of, takeUntil, type Observable } from 'rxjs';
+import { Subject, concatMap, defer, finalize, first, fromEvent, mergeMap, of, takeUntil, tap, type Observable } from 'rxjs';
 import { WebSocket, type RawData, type Server, type VerifyClientCallbackAsync, type VerifyClientCallbackSync } from 'ws';
 import { ChatEventType } from '../events/chat-event';
 import type { LanarkyOpenAIModuleOptions } from '../interfaces/lanarky-openai-options.interface';
@@ -125,7 +125,9 @@ export class LanarkyWsAdapter extends WsAdapter {
   ): void {
     const chat = handlers.find(({ message }) => message === CHAT_EVENT);
     if (!chat) {
-      return super.bindMessageHandlers(client, handlers, transform);
+      // WsAdapter sends each reply as it comes out: look at the backlog right after each send.
+      const bounded = (data: any) => transform(data).pipe(tap(() => queueMicrotask(() => this.dropIfNotReading(client))));
+      return super.bindMessageHandlers(client, handlers, bounded);
     }
     const others = new Map(handlers.map((handler) => [handler.message, handler]));
     const close$ = fromEvent(client, 'close').pipe(first());
