@@ -11,6 +11,7 @@ import {
   LanarkyOpenAIModule,
   UseCompletion,
   type ChatRunRecord,
+  type ChatRunResult,
 } from '@lanarky/openai';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import { ChatFixtureController, PersonaService, TokenGuard } from './fixtures/chat.controller';
@@ -47,6 +48,9 @@ describe('an upstream error message that quotes the API key', () => {
   const OWN_CLIENT = 'OWN_CLIENT';
   const quoting = (key: string) => `bad request, key Bearer ${key} may not use this model`;
   const REDACTED = 'bad request, key Bearer [redacted] may not use this model';
+  /** What each resource's own onFinish was told. */
+  const finished: ChatRunResult[] = [];
+  const onFinish = (result: ChatRunResult) => finished.push(result);
 
   /** Each transport's factory, once with the module's client, once with a client of its own. */
   @Controller()
@@ -55,30 +59,30 @@ describe('an upstream error message that quotes the API key', () => {
 
     @ChatResource('module/chat')
     moduleChat() {
-      return new ChatCompletionResource({ stream: true });
+      return new ChatCompletionResource({ stream: true, onFinish });
     }
 
     @ChatResource('own/chat')
     ownChat() {
-      return new ChatCompletionResource({ stream: true, client: this.own });
+      return new ChatCompletionResource({ stream: true, client: this.own, onFinish });
     }
 
     @ChatResource('module/ai', { protocol: 'ai-sdk' })
     moduleAi() {
-      return new ChatCompletionResource({ stream: true });
+      return new ChatCompletionResource({ stream: true, onFinish });
     }
 
     @ChatResource('own/ai', { protocol: 'ai-sdk' })
     ownAi() {
-      return new ChatCompletionResource({ stream: true, client: this.own });
+      return new ChatCompletionResource({ stream: true, client: this.own, onFinish });
     }
 
     moduleResource() {
-      return new ChatCompletionResource({});
+      return new ChatCompletionResource({ onFinish });
     }
 
     ownResource() {
-      return new ChatCompletionResource({ client: this.own });
+      return new ChatCompletionResource({ client: this.own, onFinish });
     }
 
     @Post('module/complete')
@@ -98,7 +102,7 @@ describe('an upstream error message that quotes the API key', () => {
   class ModuleKeyGateway {
     @ChatResource()
     chat() {
-      return new ChatCompletionResource({ stream: true });
+      return new ChatCompletionResource({ stream: true, onFinish });
     }
   }
 
@@ -108,7 +112,7 @@ describe('an upstream error message that quotes the API key', () => {
 
     @ChatResource()
     chat() {
-      return new ChatCompletionResource({ stream: true, client: this.own });
+      return new ChatCompletionResource({ stream: true, client: this.own, onFinish });
     }
   }
 
@@ -130,6 +134,7 @@ describe('an upstream error message that quotes the API key', () => {
     upstream.reset();
     server.logger.lines.length = 0;
     runs.length = 0;
+    finished.length = 0;
   });
   afterAll(async () => {
     await server.close();
@@ -177,7 +182,7 @@ describe('an upstream error message that quotes the API key', () => {
     [transport, "a resource's own client's key", 'own', RESOURCE_KEY],
   ]);
 
-  it.each(cases)('%s and the log line carry the message with %s redacted', async (transport, _which, prefix, key) => {
+  it.each(cases)("%s, the log line and the resource's onFinish carry the message with %s redacted", async (transport, _which, prefix, key) => {
     upstream.setReply({ status: 400, errorMessage: quoting(key) });
 
     const { detail, raw } = await transports[transport](prefix);
@@ -188,6 +193,7 @@ describe('an upstream error message that quotes the API key', () => {
     expect(raw).not.toContain(key);
     await eventually(() => runs.length === 1);
     expect(runs[0].error).toEqual({ status_code: 400, detail: REDACTED });
+    expect(finished.map((result) => result.error)).toEqual([{ status_code: 400, detail: REDACTED }]);
     const log = server.logger.text();
     expect(log).toMatch(new RegExp(`^warn \\w+\\.\\w+ answered 400 ${escape(REDACTED)} \\(BadRequestError: HTTP 400 from 127\\.0\\.0\\.1:\\d+\\)`, 'm'));
     expect(log).not.toContain(key);

@@ -8,6 +8,7 @@ import type {
 import { Logger } from '@nestjs/common';
 import { createParser } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
+import { clientSecrets } from '../http/client-secrets';
 import { readText } from '../http/upstream-fetch';
 import { DEFAULT_MODEL } from '../lanarky-openai.constants';
 import {
@@ -140,15 +141,19 @@ export class ChatCompletionResource extends OpenAIResource {
   }
 
   private startRun(onFinish?: (result: ChatRunResult) => void): ChatRun {
-    return new ChatRun((result) => {
-      for (const listener of [this.onFinish, onFinish]) {
-        try {
-          listener?.(result);
-        } catch (error) {
-          logger.error(ON_FINISH_FAILED(error));
+    return new ChatRun(
+      (result) => {
+        for (const listener of [this.onFinish, onFinish]) {
+          try {
+            listener?.(result);
+          } catch (error) {
+            logger.error(ON_FINISH_FAILED(error));
+          }
         }
-      }
-    });
+      },
+      // Read at the end: a run that failed for want of a client has no secrets to hide.
+      () => (this.hasClient ? clientSecrets(this.client) : []),
+    );
   }
 
   private async request(messages: readonly ChatMessage[], signal: AbortSignal | undefined, run: ChatRun) {

@@ -31,7 +31,11 @@ export class ChatRun {
   private chunks = 0;
   private ended = false;
 
-  constructor(private readonly report: (result: ChatRunResult) => void) {}
+  constructor(
+    private readonly report: (result: ChatRunResult) => void,
+    /** The credentials of the client that made the request, which an upstream message must not echo. */
+    private readonly secrets: () => Iterable<string> = () => [],
+  ) {}
 
   chunk(): void {
     this.chunks++;
@@ -52,7 +56,7 @@ export class ChatRun {
       totalMs: performance.now() - this.started,
       chunks: this.chunks,
       aborted: outcome.aborted ?? false,
-      error: outcome.error === undefined ? undefined : toChatError(outcome.error),
+      error: outcome.error === undefined ? undefined : toChatError(outcome.error, { secrets: this.secrets() }),
     });
   }
 }

@@ -68,6 +68,11 @@ export abstract class OpenAIResource {
     return this._client;
   }
 
+  /** Whether the resource has a client yet (its own, or the module's once bound). */
+  get hasClient(): boolean {
+    return this._client !== undefined;
+  }
+
   /** The model this resource asks, if one is known yet. */
   get model(): string | undefined {
     return this._model;
