@@ -19,7 +19,6 @@ const MATRIX: Array<{ app: string; node: string; nest: number; esm: boolean }> =
   // The floor: Node 20.19 from the registry (this machine has a later 20).
   { app: 'nest11-cjs', node: '20.19', nest: 11, esm: false },
   { app: 'nest12-cjs', node: '24', nest: 12, esm: false },
-  { app: 'nest12-esm', node: '22', nest: 12, esm: true },
   { app: 'nest12-esm', node: '24', nest: 12, esm: true },
 ];
 const ROOT = join(__dirname, '..');
