@@ -214,7 +214,7 @@ describe.each(ROWS)('a fresh $app app on Node $node', (rowSpec) => {
   // Types depend on the app, not on the Node that runs tsc: once an app, on its first row.
   const firstRowOfApp = ROWS.find(({ app }) => app === rowSpec.app) === rowSpec;
   const itOnFirstRow = firstRowOfApp ? it : () => undefined;
-  itOnFirstRow("type-checks the library's three entry points with skipLibCheck off, under nodenext, node16 and bundler", async () => {
+  itOnFirstRow("type-checks the library's three entry points with skipLibCheck off, under nodenext and bundler (and node16 with Nest 11)", async () => {
     writeFileSync(
       join(cwd, 'src/lanarky-entry-points.ts'),
       [
@@ -227,7 +227,9 @@ describe.each(ROWS)('a fresh $app app on Node $node', (rowSpec) => {
       ].join('\n'),
     );
     try {
-      const resolutions = [['nodenext', 'nodenext'], ['node16', 'node16'], ['preserve', 'bundler']];
+      // node16 models Node 16, which cannot require() ES modules: with Nest 12 (ESM only) TypeScript
+      // refuses it from every CommonJS file there, the app's own included, so Nest 11 alone is checked under it.
+      const resolutions = [['nodenext', 'nodenext'], ...(nest === 11 ? [['node16', 'node16']] : []), ['preserve', 'bundler']];
       const checks = await Promise.all(
         resolutions.map(([module, resolution]) =>
           step(`tsc (${resolution})`, 'node', [
@@ -236,6 +238,9 @@ describe.each(ROWS)('a fresh $app app on Node $node', (rowSpec) => {
             '-p',
             'tsconfig.build.json',
             '--skipLibCheck',
+            'false',
+            // No build info: a check must not reuse what another module setting found.
+            '--incremental',
             'false',
             '--module',
             module,
