@@ -1,23 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { MockOpenAIServer } from '@lanarky/openai/testing';
 import type { ChatApp } from './support/chat-app';
+import { launchChromium, type HeadlessChromium } from './support/chromium';
 import { startDemo } from './support/demo-app';
 import { PERSONAS, PERSONA_NAMES } from '../apps/demo/src/persona';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Where the screenshot goes: the test output, not the sources. */
 const OUTPUT_DIR = join(__dirname, 'output');
 
@@ -26,25 +15,19 @@ jest.setTimeout(30_000);
 describe('the demo chat page in headless Chromium', () => {
   let upstream: MockOpenAIServer;
   let demo: ChatApp;
-  let profile: string;
-  let browser: BrowserContext;
+  let chromium: HeadlessChromium;
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    }
     upstream = await MockOpenAIServer.start();
     demo = await startDemo({ OPENAI_API_KEY: 'sk-browser-test', OPENAI_BASE_URL: upstream.url, LANARKY_MODEL: undefined });
-    profile = mkdtempSync(join(tmpdir(), 'lanarky-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    chromium = await launchChromium();
+    page = chromium.page;
     await page.goto(`${demo.url}/`);
   });
   afterEach(() => upstream.reset());
   afterAll(async () => {
-    await browser?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await chromium?.close();
     await demo?.close();
     await upstream?.close();
   });
