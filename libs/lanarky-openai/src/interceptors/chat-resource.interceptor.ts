@@ -31,7 +31,6 @@ import { assertScalarQueries } from '../validation/scalar-query';
 import { END_FRAME } from '../ws/chat-frames';
 import { cancellationOf } from '../ws/chat-socket';
 import { corkEachTurn } from '../utils/cork-for-this-turn';
-import { redactSecrets } from '../utils/redact-secrets';
 import { bindResource, handlerName, logFailure, requestSecrets, resourceDefaults } from './pipeline.utils';
 
 /**
@@ -75,7 +74,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
     const secrets = this.secrets(upstream);
     // The AI SDK's `finish` part carries the run's figures, known once the stream ended.
     let result: ChatRunResult | undefined;
-    const reportRun = this.onFinish(context, 'sse', upstream);
+    const reportRun = this.onFinish(context, 'sse');
     const onFinish = (run: ChatRunResult) => reportRun((result = run));
     const events = aiSdk
       ? toUiMessageStream(() => result, { onError, secrets })
@@ -108,7 +107,7 @@ export class ChatResourceInterceptor implements NestInterceptor {
   }
 
   private chunks(context: ExecutionContext, next: CallHandler, messages: ChatMessage[], upstream: Upstream): Observable<string> {
-    const onFinish = this.onFinish(context, 'ws', upstream);
+    const onFinish = this.onFinish(context, 'ws');
     return this.resource(context, next, upstream).pipe(
       switchMap((resource) => this.streams.track(resource.stream(messages, { onFinish }))),
     );
@@ -123,15 +122,10 @@ export class ChatResourceInterceptor implements NestInterceptor {
     );
   }
 
-  private onFinish(context: ExecutionContext, transport: ChatRunRecord['transport'], upstream: Upstream) {
+  private onFinish(context: ExecutionContext, transport: ChatRunRecord['transport']) {
     const handler = handlerName(context);
-    return ({ error, ...result }: ChatRunResult) =>
-      this.runs.report({
-        ...result,
-        error: error && { ...error, detail: redactSecrets(error.detail, this.secrets(upstream)()) },
-        handler,
-        transport,
-      });
+    // The run's error detail is redacted already: the resource's run knows the keys its client sent.
+    return (result: ChatRunResult) => this.runs.report({ ...result, handler, transport });
   }
 
   private onError(context: ExecutionContext, upstream: Upstream) {

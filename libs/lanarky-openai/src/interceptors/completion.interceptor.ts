@@ -30,7 +30,6 @@ import type { ResourceDefaults } from '../resources/openai.resource';
 import { ChatRuns } from '../lifecycle/chat-runs.service';
 import type { ChatRunResult } from '../resources/chat-run';
 import { ChatRequestValidator } from '../validation/chat-request.validator';
-import { redactSecrets } from '../utils/redact-secrets';
 import { bindResource, handlerName, logFailure, requestSecrets, resourceDefaults } from './pipeline.utils';
 
 /** What the interceptor leaves on a request for `@Completion()`. */
@@ -96,10 +95,8 @@ export class CompletionInterceptor implements NestInterceptor {
       if (schema && resource instanceof ChatCompletionResource) {
         resource.withResponseFormat(jsonSchemaFormat(schema));
       }
-      const onFinish = ({ error, ...result }: ChatRunResult) => {
-        const secrets = requestSecrets(this.defaults, client);
-        this.runs.report({ ...result, error: error && { ...error, detail: redactSecrets(error.detail, secrets) }, handler, transport: 'http' });
-      };
+      // The run's error detail is redacted already: the resource's run knows the keys its client sent.
+      const onFinish = (result: ChatRunResult) => this.runs.report({ ...result, handler, transport: 'http' });
       const completion = await resource.call(messages, { signal: left.signal, onFinish });
       const json = schema ? await validateAnswer(parseAnswer(completion), schema as Type<object>) : undefined;
       computed.set(request, { completion, json });
